@@ -1,0 +1,79 @@
+package io.jrnn.internal;
+
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Const;
+import org.bytedeco.javacpp.annotation.Name;
+import org.bytedeco.javacpp.annotation.Opaque;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * The JavaCPP binding of the C ABI in {@code native/include/jrnn/jrnn.h}. Hand-written: no parser step.
+ *
+ * <p>Nothing here checks arguments: JavaCPP passes no lengths to C, so every caller in {@code io.jrnn}
+ * validates shapes, sizes and lengths before calling. Not part of the public API.
+ */
+@Platform(include = "jrnn/jrnn.h", link = "jrnn")
+public final class JrnnNative {
+    static {
+        // Load bytedeco's OpenBLAS first so that libjrnn's libopenblas.so.0 dependency resolves to it,
+        // never to a system copy.
+        Loader.load(org.bytedeco.openblas.global.openblas_nolapack.class);
+        Loader.load();
+    }
+
+    private JrnnNative() {}
+
+    public static final int OK = 0, ERR_ARG = 1, ERR_NOMEM = 2, ERR_STATE = 3;
+    public static final int ISA_REF = 0, ISA_AVX2 = 1;
+    public static final int CELL_RNN_TANH = 0, CELL_RNN_RELU = 1, CELL_LSTM = 2, CELL_GRU = 3;
+    public static final int LSTM_SIGMOID_CANDIDATE = 1, GRU_RESET_BEFORE = 2;
+
+    /** Opaque handle of a native recurrent stack ({@code jrnn_rnn*}). */
+    @Opaque
+    @Name("jrnn_rnn")
+    public static final class RnnHandle extends Pointer {
+        public RnnHandle() {
+            super((Pointer) null);
+        }
+
+        public RnnHandle(Pointer p) {
+            super(p);
+        }
+    }
+
+    public static native @Cast("const char*") BytePointer jrnn_version();
+
+    public static native int jrnn_isa();
+
+    public static native int jrnn_isa_supported(int isa);
+
+    public static native int jrnn_set_isa(int isa);
+
+    public static native void jrnn_sigmoid_f32(@Const FloatPointer x, FloatPointer y, long n);
+
+    public static native void jrnn_tanh_f32(@Const FloatPointer x, FloatPointer y, long n);
+
+    public static native void jrnn_exp_f32(@Const FloatPointer x, FloatPointer y, long n);
+
+    public static native RnnHandle jrnn_rnn_create(int cell, int flags, int numLayers, int numDirections,
+                                                   int inputSize, int hiddenSize, int projSize);
+
+    public static native int jrnn_rnn_set_weights(RnnHandle rnn, int layer, int direction, @Const FloatPointer wIh,
+                                                  @Const FloatPointer wHh, @Const FloatPointer bIh,
+                                                  @Const FloatPointer bHh, @Const FloatPointer wHr);
+
+    public static native void jrnn_rnn_destroy(RnnHandle rnn);
+
+    public static native int jrnn_rnn_forward(@Const RnnHandle rnn, int T, int B, @Const FloatPointer x,
+                                              @Cast("const int32_t*") IntPointer lengths, @Const FloatPointer h0,
+                                              @Const FloatPointer c0, FloatPointer y, FloatPointer hn,
+                                              FloatPointer cn);
+
+    public static native int jrnn_rnn_step(@Const RnnHandle rnn, int B, @Const FloatPointer x, FloatPointer h,
+                                           FloatPointer c, FloatPointer y);
+}

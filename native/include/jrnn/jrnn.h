@@ -1,0 +1,87 @@
+/*
+ * jrnn C ABI: the only surface the JavaCPP binding (io.jrnn.internal.JrnnNative) sees.
+ *
+ * Shapes are time-major and row-major: x[T,B,I]. Every size is validated on the Java side before a call;
+ * the functions below still check what they can and return a status instead of crashing.
+ * Thread safety: a jrnn_rnn is immutable after its weights are set; forward/step may run concurrently on
+ * one handle (each thread uses its own workspace).
+ */
+#ifndef JRNN_JRNN_H
+#define JRNN_JRNN_H
+
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define JRNN_API __attribute__((visibility("default")))
+#else
+#define JRNN_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* status codes */
+#define JRNN_OK 0
+#define JRNN_ERR_ARG 1    /* a bad argument that Java should have caught */
+#define JRNN_ERR_NOMEM 2  /* allocation failed */
+#define JRNN_ERR_STATE 3  /* call order (e.g. forward before all weights were set) */
+
+/* instruction-set paths */
+#define JRNN_ISA_REF 0
+#define JRNN_ISA_AVX2 1
+
+/* cells */
+#define JRNN_CELL_RNN_TANH 0
+#define JRNN_CELL_RNN_RELU 1
+#define JRNN_CELL_LSTM 2
+#define JRNN_CELL_GRU 3
+
+/* cell options (bit flags) */
+#define JRNN_LSTM_SIGMOID_CANDIDATE 1 /* g = sigmoid(.) instead of tanh(.) (course-notes formula) */
+#define JRNN_GRU_RESET_BEFORE 2       /* n = tanh(W_in x + b_in + W_hn (r*h) + b_hn) (Cho 2014, ONNX default) */
+
+/* ---- runtime ---- */
+JRNN_API const char* jrnn_version(void);
+/* The ISA the dispatch table uses now (JRNN_ISA_*). Chosen once at load: the best the CPU and OS support,
+ * unless the environment variable JRNN_ISA=ref forces the reference path. */
+JRNN_API int jrnn_isa(void);
+/* 1 when the CPU and OS support the ISA. */
+JRNN_API int jrnn_isa_supported(int isa);
+/* Switch the dispatch table (tests run both paths in one process). Not thread-safe against running calls. */
+JRNN_API int jrnn_set_isa(int isa);
+
+/* ---- element-wise kernels (n elements; in place allowed) ---- */
+JRNN_API void jrnn_sigmoid_f32(const float* x, float* y, int64_t n);
+JRNN_API void jrnn_tanh_f32(const float* x, float* y, int64_t n);
+JRNN_API void jrnn_exp_f32(const float* x, float* y, int64_t n);
+
+/* ---- recurrent layers ---- */
+typedef struct jrnn_rnn jrnn_rnn;
+
+/* G = 1 (RNN), 4 (LSTM), 3 (GRU); H = hidden_size; P = proj_size (LSTM only, 0 = none); Hout = P ? P : H.
+ * Returns NULL on bad sizes or out of memory. */
+JRNN_API jrnn_rnn* jrnn_rnn_create(int cell, int flags, int num_layers, int num_directions,
+                          int input_size, int hidden_size, int proj_size);
+/* Copies and packs the weights of one layer and direction (PyTorch layouts):
+ * w_ih[G*H, in_l] (in_0 = input_size, else D*Hout), w_hh[G*H, Hout], b_ih[G*H] or NULL, b_hh[G*H] or NULL,
+ * w_hr[P, H] (only when P > 0, else NULL). */
+JRNN_API int jrnn_rnn_set_weights(jrnn_rnn* rnn, int layer, int direction, const float* w_ih, const float* w_hh,
+                         const float* b_ih, const float* b_hh, const float* w_hr);
+JRNN_API void jrnn_rnn_destroy(jrnn_rnn* rnn);
+
+/* Full sequence. x[T,B,I]; lengths[B] (0 <= len <= T) or NULL = all T; h0[L*D,B,Hout] or NULL = zeros;
+ * c0[L*D,B,H] or NULL = zeros (LSTM); y[T,B,D*Hout]; hn[L*D,B,Hout] or NULL; cn[L*D,B,H] or NULL.
+ * Packed-sequence semantics: y is 0 at t >= len, states are those after the last valid step. */
+JRNN_API int jrnn_rnn_forward(const jrnn_rnn* rnn, int T, int B, const float* x, const int32_t* lengths,
+                     const float* h0, const float* c0, float* y, float* hn, float* cn);
+
+/* One time step of a unidirectional stack. x[B,I]; h[L,B,Hout] and c[L,B,H] (LSTM, else ignored) are the
+ * state, read and updated in place; y[B,Hout] receives the top layer's output. */
+JRNN_API int jrnn_rnn_step(const jrnn_rnn* rnn, int B, const float* x, float* h, float* c, float* y);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* JRNN_JRNN_H */

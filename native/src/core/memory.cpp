@@ -1,0 +1,43 @@
+// Aligned allocation and weight packing (ISA-independent layout, see kernels.h).
+#include <cstdlib>
+#include <cstring>
+
+#include "kernels.h"
+
+namespace jrnn {
+
+void* aligned_alloc64(size_t bytes) {
+    void* p = nullptr;
+    if (posix_memalign(&p, 64, bytes == 0 ? 64 : bytes) != 0) return nullptr;
+    return p;
+}
+
+void aligned_free(void* p) { std::free(p); }
+
+bool pack_rows(const float* w, int n, int k, int64_t ldw, Packed* out) {
+    const int n_pad = (n + kPanel - 1) / kPanel * kPanel;
+    const size_t count = static_cast<size_t>(n_pad) * static_cast<size_t>(k);
+    float* data = static_cast<float*>(aligned_alloc64(count * sizeof(float)));
+    if (!data) return false;
+    for (int p = 0; p < n_pad / kPanel; ++p) {
+        float* panel = data + static_cast<size_t>(p) * kPanel * k;
+        for (int kk = 0; kk < k; ++kk) {
+            for (int j = 0; j < kPanel; ++j) {
+                const int row = p * kPanel + j;
+                panel[static_cast<size_t>(kk) * kPanel + j] = row < n ? w[row * ldw + kk] : 0.0f;
+            }
+        }
+    }
+    out->n = n;
+    out->k = k;
+    out->n_pad = n_pad;
+    out->data = data;
+    return true;
+}
+
+void free_packed(Packed* p) {
+    aligned_free(p->data);
+    p->data = nullptr;
+}
+
+}  // namespace jrnn

@@ -1,0 +1,85 @@
+// Internal kernel interface. Every kernel exists twice with the same signature: jrnn::ref (scalar, the
+// spec) and jrnn::avx2 (AVX2/FMA). dispatch.cpp picks one table once; tests call both directly.
+#ifndef JRNN_KERNELS_H
+#define JRNN_KERNELS_H
+
+#include <cstddef>
+#include <cstdint>
+
+namespace jrnn {
+
+// Rows of a weight matrix W[N,K] packed for the per-step product: panels of kPanel consecutive rows,
+// each panel stored k-major (for k: W[p*kPanel + 0..kPanel-1][k]), N zero-padded to n_pad.
+// The same layout feeds every ISA, so switching ISA never repacks.
+constexpr int kPanel = 16;
+
+struct Packed {
+    int n = 0;             // rows (outputs)
+    int k = 0;             // columns (inputs)
+    int n_pad = 0;         // n rounded up to kPanel
+    float* data = nullptr; // n_pad * k floats, 64-byte aligned; owned
+};
+
+// Pack W[N,K] (row stride ldw) into out (allocates out->data). Returns false when out of memory.
+bool pack_rows(const float* w, int n, int k, int64_t ldw, Packed* out);
+void free_packed(Packed* p);
+
+void* aligned_alloc64(size_t bytes);  // nullptr on failure; release with aligned_free
+void aligned_free(void* p);
+
+// The kernel set of one ISA.
+struct KernelTable {
+    const char* name;
+    // y[i] = f(x[i]) for i < n; in place allowed
+    void (*sigmoid_f32)(const float* x, float* y, int64_t n);
+    void (*tanh_f32)(const float* x, float* y, int64_t n);
+    void (*exp_f32)(const float* x, float* y, int64_t n);
+
+    // y[b, 0:N] = (accumulate ? y[b, 0:N] : 0) + sum_k x[b, k] * W[n, k]   for b < B
+    // x[B, K] row stride ldx; y[B, N] row stride ldy. Small B (the per-step recurrent product).
+    void (*gemm_packed_f32)(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
+                            bool accumulate);
+
+    // The fused per-step cell passes. gx[B, G*H] (row stride ldgx) holds W_ih x + biases for this step,
+    // gh[B, G*H] (row stride ldgh) holds W_hh h_{t-1}. active[B] (nullptr = all rows): rows with 0 are
+    // left untouched. States are updated in place.
+
+    // LSTM, gates i,f,g,o: c = f*c + i*g; h = o*tanh(c). g = tanh (or sigmoid when sigmoid_candidate).
+    // gx holds b_ih + b_hh already. h[B,H] receives o*tanh(c) (before any projection).
+    void (*lstm_cell_f32)(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh,
+                          float* c, float* h, const uint8_t* active, bool sigmoid_candidate);
+
+    // GRU, reset after the matmul (PyTorch): gates r,z,n; gx holds b_ih + b_hh for r,z and b_in for n;
+    // gh holds W_hh h without bias; b_hn[H] is added inside the reset product:
+    // n = tanh(gx_n + r*(gh_n + b_hn)); h = (1-z)*n + z*h.
+    void (*gru_cell_f32)(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh,
+                         const float* b_hn, float* h, const uint8_t* active);
+
+    // GRU, reset before the matmul, phase 1: r = sig(gx_r + gh_r), z = sig(gx_z + gh_z) with gh[B, 2H]
+    // (r,z rows only); writes z[B,H] (row stride H) and rh[B,H] = r*h (row stride H) for active rows.
+    void (*gru_gates_f32)(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh,
+                          const float* h, float* z, float* rh, const uint8_t* active);
+    // Phase 2: n = tanh(gx_n + ghn) where gx_n points at the n block (b_in + b_hn folded in) and ghn[B,H]
+    // (row stride ldgh) = W_hn (r*h); h = (1-z)*n + z*h.
+    void (*gru_update_f32)(int B, int H, const float* gx_n, int64_t ldgx, const float* ghn, int64_t ldgh,
+                           const float* z, float* h, const uint8_t* active);
+
+    // Elman: h = act(gx + gh), act = tanh or relu.
+    void (*rnn_cell_f32)(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh,
+                         float* h, const uint8_t* active, bool relu);
+};
+
+namespace ref {
+extern const KernelTable kTable;
+}
+namespace avx2 {
+extern const KernelTable kTable;
+}
+
+// The table in use (set once at load, switchable for tests).
+const KernelTable& kernels();
+bool cpu_has_avx2_fma();  // CPUID and OS (XGETBV) support
+
+}  // namespace jrnn
+
+#endif

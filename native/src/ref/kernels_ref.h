@@ -1,0 +1,31 @@
+// Scalar reference kernels: the spec every SIMD path is tested against. Signatures: see kernels.h.
+#ifndef JRNN_REF_KERNELS_REF_H
+#define JRNN_REF_KERNELS_REF_H
+
+#include <cmath>
+
+#include "kernels.h"
+
+namespace jrnn::ref {
+
+void sigmoid_f32(const float* x, float* y, int64_t n);
+void tanh_f32(const float* x, float* y, int64_t n);
+void exp_f32(const float* x, float* y, int64_t n);
+void gemm_packed_f32(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy, bool accumulate);
+void lstm_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh, float* c, float* h,
+                   const uint8_t* active, bool sigmoid_candidate);
+void gru_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh, const float* b_hn,
+                  float* h, const uint8_t* active);
+void gru_gates_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh, const float* h,
+                   float* z, float* rh, const uint8_t* active);
+void gru_update_f32(int B, int H, const float* gx_n, int64_t ldgx, const float* ghn, int64_t ldgh, const float* z,
+                    float* h, const uint8_t* active);
+void rnn_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh, float* h,
+                  const uint8_t* active, bool relu);
+
+// scalar helpers shared by the reference cells
+inline float sigmoid1(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+
+}  // namespace jrnn::ref
+
+#endif
