@@ -1,11 +1,11 @@
-// TEMPORARY during bring-up: the AVX2 table points at the reference kernels until avx2/*.cpp land.
-#include "ref/kernels_ref.h"
+// The AVX2/FMA kernel table; core/dispatch.cpp selects it only after cpu_has_avx2_fma().
+#include "avx2/kernels_avx2.h"
 
 namespace jrnn::avx2 {
 
 const KernelTable kTable = {
-    "avx2",        ref::sigmoid_f32,  ref::tanh_f32,      ref::exp_f32,        ref::gemm_packed_f32, ref::lstm_cell_f32,
-    ref::gru_cell_f32,  ref::gru_gates_f32, ref::gru_update_f32, ref::rnn_cell_f32,
+    "avx2",       sigmoid_f32,   tanh_f32,       exp_f32,      gemm_packed_f32, lstm_cell_f32,
+    gru_cell_f32, gru_gates_f32, gru_update_f32, rnn_cell_f32,
 };
 
 }  // namespace jrnn::avx2

@@ -1,0 +1,7 @@
+package io.jrnn;
+
+/** The nonlinearity of an Elman {@link Rnn} ({@code torch.nn.RNN(nonlinearity=...)}). */
+public enum Activation {
+    TANH,
+    RELU
+}

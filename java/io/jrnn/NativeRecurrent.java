@@ -1,0 +1,336 @@
+package io.jrnn;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+
+import io.jrnn.internal.JrnnNative;
+
+/**
+ * The shared body of {@link Lstm}, {@link Gru} and {@link Rnn}: reads sizes from PyTorch tensor names and shapes,
+ * owns the native stack, validates every call before it reaches native code.
+ */
+abstract class NativeRecurrent implements RecurrentLayer {
+    private final String kind;     // "LSTM", "GRU", "RNN" for messages
+    private final String source;   // the tensor sizes were read from, for messages
+    private final int gates;
+    final int numLayers, numDirections, inputSize, hiddenSize, projSize, outputSize;
+
+    // Calls hold the read lock so that close() (write lock) never frees weights under a running kernel.
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private JrnnNative.RnnHandle handle;
+
+    private static final ThreadLocal<IntPointer> LENGTHS = new ThreadLocal<>();
+
+    NativeRecurrent(StateDict sd, String prefix, String kind, int cell, int flags) {
+        if (sd == null) throw new IllegalArgumentException("state dict must not be null");
+        if (prefix == null) throw new IllegalArgumentException("prefix must not be null (use \"\" for none)");
+        this.kind = kind;
+        this.gates = cell == JrnnNative.CELL_LSTM ? 4 : cell == JrnnNative.CELL_GRU ? 3 : 1;
+        final String p = prefix.isEmpty() ? "" : prefix + ".";
+        final String first = p + "weight_ih_l0";
+        this.source = first;
+        if (!sd.contains(first)) {
+            throw new IllegalArgumentException("no " + kind + " weights under prefix \"" + prefix + "\": expected tensor "
+                    + first + "; the state dict has " + describeNames(sd, prefix));
+        }
+        int[] wih0 = sd.shape(first);
+        if (wih0.length != 2 || wih0[0] == 0 || wih0[1] == 0 || wih0[0] % gates != 0) {
+            throw new IllegalArgumentException(first + " must be [" + gates + "*hidden_size, input_size] ("
+                    + kind + " stacks " + gates + " gate" + (gates > 1 ? "s" : "") + "), got " + Arrays.toString(wih0));
+        }
+        this.hiddenSize = wih0[0] / gates;
+        this.inputSize = wih0[1];
+        int layers = 0;
+        while (sd.contains(p + "weight_ih_l" + layers)) layers++;
+        this.numLayers = layers;
+        this.numDirections = sd.contains(p + "weight_ih_l0_reverse") ? 2 : 1;
+        final String hr0 = p + "weight_hr_l0";
+        if (sd.contains(hr0)) {
+            if (cell != JrnnNative.CELL_LSTM) {
+                throw new IllegalArgumentException(hr0 + " is a projection (proj_size), which only an LSTM has, but this is a " + kind);
+            }
+            int[] s = sd.shape(hr0);
+            if (s.length != 2 || s[0] < 1 || s[0] >= hiddenSize || s[1] != hiddenSize) {
+                throw new IllegalArgumentException(hr0 + " must be [proj_size, " + hiddenSize + "] with 0 < proj_size < "
+                        + hiddenSize + " (hidden_size from " + first + "), got " + Arrays.toString(s));
+            }
+            this.projSize = s[0];
+        } else {
+            this.projSize = 0;
+        }
+        this.outputSize = projSize > 0 ? projSize : hiddenSize;
+        final boolean bias = sd.contains(p + "bias_ih_l0");
+
+        JrnnNative.RnnHandle h = JrnnNative.jrnn_rnn_create(cell, flags, numLayers, numDirections, inputSize,
+                hiddenSize, projSize);
+        if (h == null || h.isNull()) {
+            throw new IllegalStateException("the native library could not create a " + kind + " of these sizes");
+        }
+        try {
+            final int gh = gates * hiddenSize;
+            for (int l = 0; l < numLayers; l++) {
+                final int in = l == 0 ? inputSize : numDirections * outputSize;
+                for (int d = 0; d < numDirections; d++) {
+                    final String sfx = "_l" + l + (d == 1 ? "_reverse" : "");
+                    try (Tensor wih = load(sd, p + "weight_ih" + sfx, gh, in);
+                         Tensor whh = load(sd, p + "weight_hh" + sfx, gh, outputSize);
+                         Tensor bih = bias ? load(sd, p + "bias_ih" + sfx, gh) : null;
+                         Tensor bhh = bias ? load(sd, p + "bias_hh" + sfx, gh) : null;
+                         Tensor whr = projSize > 0 ? load(sd, p + "weight_hr" + sfx, projSize, hiddenSize) : null) {
+                        int rc = JrnnNative.jrnn_rnn_set_weights(h, l, d, wih.pointer(), whh.pointer(), ptr(bih),
+                                ptr(bhh), ptr(whr));
+                        check(rc, "loading " + p + "*" + sfx);
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            JrnnNative.jrnn_rnn_destroy(h);
+            throw e;
+        }
+        this.handle = h;
+    }
+
+    /** Loads a tensor after checking it exists with the expected shape; message names where sizes came from. */
+    private Tensor load(StateDict sd, String name, int... expected) {
+        if (!sd.contains(name)) {
+            throw new IllegalArgumentException("missing tensor " + name + " (a " + kind + " with " + numLayers + " layer"
+                    + (numLayers > 1 ? "s" : "") + (numDirections == 2 ? ", bidirectional" : "") + ", as "
+                    + source + " and its siblings say, needs it)");
+        }
+        int[] s = sd.shape(name);
+        if (!Arrays.equals(s, expected)) {
+            throw new IllegalArgumentException("tensor " + name + " must be " + Arrays.toString(expected) + " ("
+                    + sizesText() + "), got " + Arrays.toString(s));
+        }
+        return sd.tensor(name);
+    }
+
+    private String sizesText() {
+        return kind + " input_size " + inputSize + ", hidden_size " + hiddenSize
+                + (projSize > 0 ? ", proj_size " + projSize : "") + " from " + source;
+    }
+
+    private static String describeNames(StateDict sd, String prefix) {
+        List<String> names = new ArrayList<>(sd.names());
+        names.sort(null);
+        if (names.isEmpty()) return "no tensors";
+        List<String> shown = names.subList(0, Math.min(10, names.size()));
+        return names.size() + " tensors: " + String.join(", ", shown) + (names.size() > 10 ? ", ..." : "");
+    }
+
+    // ---- calls ----
+
+    @Override
+    public RecurrentOutput forward(Tensor x, int[] lengths, Tensor h0, Tensor c0) {
+        int[] tb = checkInput(x);
+        final int T = tb[0], B = tb[1];
+        final int LD = numLayers * numDirections;
+        Tensor out = Tensor.uninitialized(T, B, numDirections * outputSize);
+        Tensor hn = null, cn = null;
+        try {
+            hn = Tensor.uninitialized(LD, B, outputSize);
+            cn = isLstm() ? Tensor.uninitialized(LD, B, hiddenSize) : null;
+            forward(x, lengths, h0, c0, out, hn, cn);
+            return new RecurrentOutput(out, hn, cn);
+        } catch (RuntimeException | Error e) {
+            out.close();
+            if (hn != null) hn.close();
+            if (cn != null) cn.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void forward(Tensor x, int[] lengths, Tensor h0, Tensor c0, Tensor output, Tensor hn, Tensor cn) {
+        int[] tb = checkInput(x);
+        final int T = tb[0], B = tb[1];
+        final int LD = numLayers * numDirections;
+        checkLengths(lengths, T, B);
+        checkOptional("h0", h0, LD, B, outputSize);
+        checkCellState("c0", c0, LD, B);
+        if (output == null) throw new IllegalArgumentException("output must not be null");
+        checkOptional("output", output, T, B, numDirections * outputSize);
+        checkOptional("hn", hn, LD, B, outputSize);
+        checkCellState("cn", cn, LD, B);
+        lock.readLock().lock();
+        try {
+            IntPointer lp = lengths == null ? null : lengthsPointer(lengths);
+            int rc = JrnnNative.jrnn_rnn_forward(handle(), T, B, x.pointer(), lp, ptr(h0), ptr(c0), output.pointer(),
+                    ptr(hn), ptr(cn));
+            check(rc, "forward");
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public RecurrentStream stream(int batch, Tensor h0, Tensor c0) {
+        if (numDirections != 1) {
+            throw new IllegalArgumentException("streaming needs a unidirectional " + kind
+                    + " (the reverse direction reads the future); this one is bidirectional");
+        }
+        if (batch < 1) throw new IllegalArgumentException("batch must be >= 1, got " + batch);
+        checkOptional("h0", h0, numLayers, batch, outputSize);
+        checkCellState("c0", c0, numLayers, batch);
+        ensureOpen();
+        return new RecurrentStream(this, batch, h0, c0);
+    }
+
+    /** One step of a stream (the stream validated x and owns the state). */
+    void step(int B, Tensor x, Tensor h, Tensor c, Tensor y) {
+        lock.readLock().lock();
+        try {
+            check(JrnnNative.jrnn_rnn_step(handle(), B, x.pointer(), h.pointer(), ptr(c), y.pointer()), "step");
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    // ---- validation ----
+
+    /** Checks x is an open [T,B,I] tensor with T, B >= 1; returns {T, B}. */
+    int[] checkInput(Tensor x) {
+        if (x == null) throw new IllegalArgumentException("x must not be null");
+        int[] s = x.shape();
+        if (s.length != 3 || s[2] != inputSize || s[0] < 1 || s[1] < 1) {
+            throw new IllegalArgumentException("x must be [T,B," + inputSize + "] with T, B >= 1 (input_size "
+                    + inputSize + " from " + source + "), got " + Arrays.toString(s));
+        }
+        x.pointer(); // throws if closed
+        return new int[] {s[0], s[1]};
+    }
+
+    static void checkLengths(int[] lengths, int T, int B) {
+        if (lengths == null) return;
+        if (lengths.length != B) {
+            throw new IllegalArgumentException("lengths must have one entry per sequence (B = " + B + " from x), got "
+                    + lengths.length);
+        }
+        for (int b = 0; b < B; b++) {
+            if (lengths[b] < 0 || lengths[b] > T) {
+                throw new IllegalArgumentException("lengths[" + b + "] must be in [0, " + T + "] (T from x), got "
+                        + lengths[b]);
+            }
+        }
+    }
+
+    void checkCellState(String name, Tensor t, int LD, int B) {
+        if (t == null) return;
+        if (!isLstm()) {
+            throw new IllegalArgumentException(name + " is an LSTM cell state, but this is a " + kind + ": pass null");
+        }
+        checkOptional(name, t, LD, B, hiddenSize);
+    }
+
+    void checkOptional(String name, Tensor t, int... expected) {
+        if (t == null) return;
+        int[] s = t.shape();
+        if (!Arrays.equals(s, expected)) {
+            throw new IllegalArgumentException(name + " must be " + Arrays.toString(expected) + " ("
+                    + sizesText() + ", " + numLayers + " layer" + (numLayers > 1 ? "s" : "")
+                    + (numDirections == 2 ? ", bidirectional" : "") + "), got " + Arrays.toString(s));
+        }
+        t.pointer(); // throws if closed
+    }
+
+    boolean isLstm() {
+        return gates == 4;
+    }
+
+    // ---- lifecycle ----
+
+    private JrnnNative.RnnHandle handle() {
+        JrnnNative.RnnHandle h = handle;
+        if (h == null) throw new IllegalStateException(kind + " is closed");
+        return h;
+    }
+
+    void ensureOpen() {
+        lock.readLock().lock();
+        try {
+            handle();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        lock.writeLock().lock();
+        try {
+            if (handle != null) {
+                JrnnNative.jrnn_rnn_destroy(handle);
+                handle = null;
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    // ---- helpers ----
+
+    static FloatPointer ptr(Tensor t) {
+        return t == null ? null : t.pointer();
+    }
+
+    private static IntPointer lengthsPointer(int[] lengths) {
+        IntPointer p = LENGTHS.get();
+        if (p == null || p.capacity() < lengths.length) {
+            if (p != null) p.deallocate();
+            p = new IntPointer(Math.max(16, lengths.length));
+            LENGTHS.set(p);
+        }
+        p.position(0).put(lengths, 0, lengths.length);
+        return p;
+    }
+
+    private void check(int rc, String what) {
+        switch (rc) {
+            case JrnnNative.OK:
+                return;
+            case JrnnNative.ERR_NOMEM:
+                throw new OutOfMemoryError(kind + " " + what + ": native allocation failed");
+            default:
+                // Java validates everything first, so this is a bug in jrnn, not in the caller's input.
+                throw new IllegalStateException(kind + " " + what + ": native code rejected the call (status " + rc + ")");
+        }
+    }
+
+    // ---- sizes ----
+
+    @Override
+    public int inputSize() {
+        return inputSize;
+    }
+
+    @Override
+    public int hiddenSize() {
+        return hiddenSize;
+    }
+
+    @Override
+    public int outputSize() {
+        return outputSize;
+    }
+
+    @Override
+    public int numLayers() {
+        return numLayers;
+    }
+
+    @Override
+    public boolean bidirectional() {
+        return numDirections == 2;
+    }
+
+    @Override
+    public String toString() {
+        return kind + "(input_size=" + inputSize + ", hidden_size=" + hiddenSize + ", num_layers=" + numLayers
+                + (projSize > 0 ? ", proj_size=" + projSize : "") + (numDirections == 2 ? ", bidirectional" : "") + ")";
+    }
+}

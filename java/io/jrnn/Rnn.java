@@ -1,0 +1,35 @@
+package io.jrnn;
+
+import io.jrnn.internal.JrnnNative;
+
+/**
+ * A stack of Elman RNN layers computing what {@code torch.nn.RNN} computes:
+ * {@code h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)}, act = tanh or relu.
+ *
+ * <p>Sizes, layer count and direction are read from the PyTorch tensor names and shapes under a prefix.
+ *
+ * <p>Thread safety: immutable once loaded; share one instance across threads (see {@link RecurrentLayer}).
+ */
+public final class Rnn extends NativeRecurrent {
+    private final Activation activation;
+
+    private Rnn(StateDict sd, String prefix, Activation activation) {
+        super(sd, prefix, "RNN", activation == Activation.RELU ? JrnnNative.CELL_RNN_RELU : JrnnNative.CELL_RNN_TANH, 0);
+        this.activation = activation;
+    }
+
+    /** Loads a PyTorch RNN from the tensors under {@code prefix} (e.g. "rnn"; "" for none). */
+    public static Rnn load(StateDict sd, String prefix, Activation activation) {
+        if (activation == null) throw new IllegalArgumentException("activation must not be null");
+        return new Rnn(sd, prefix, activation);
+    }
+
+    /** Loads a tanh RNN (PyTorch's default). */
+    public static Rnn load(StateDict sd, String prefix) {
+        return load(sd, prefix, Activation.TANH);
+    }
+
+    public Activation activation() {
+        return activation;
+    }
+}

@@ -1,0 +1,265 @@
+package io.jrnn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The recurrent layers against PyTorch: every case in {@code test/golden/rnn/} (written by
+ * {@code test/python/make_rnn_golden.py}, see its README) on every ISA path this CPU runs, through the public API:
+ * {@code forward} with and without lengths and initial states, and the streaming API for unidirectional cases.
+ */
+class GoldenTest {
+    private static final String FOLDER = "golden/rnn";
+    private static final double TOL = 1e-5;
+
+    static List<Path> caseFiles() {
+        URL url = GoldenTest.class.getClassLoader().getResource(FOLDER);
+        if (url == null) {
+            throw new IllegalStateException("resource folder " + FOLDER + " is not on the test classpath "
+                    + "(pom.xml copies test/golden/ to target/test-classes/golden/)");
+        }
+        try (Stream<Path> files = Files.list(Paths.get(url.toURI()))) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".safetensors")).sorted()
+                    .collect(Collectors.toList());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static List<String> isas() {
+        List<String> isas = new ArrayList<>();
+        if (Jrnn.isaSupported("avx2")) isas.add("avx2");
+        isas.add("ref");
+        return isas;
+    }
+
+    static Stream<Arguments> cases() {
+        List<Arguments> args = new ArrayList<>();
+        for (Path file : caseFiles()) {
+            for (String isa : isas()) {
+                args.add(Arguments.of(Named.of(file.getFileName().toString(), file), isa));
+            }
+        }
+        return args.stream();
+    }
+
+    @Test
+    void folderHoldsTheCases() {
+        int n = caseFiles().size();
+        assertTrue(n >= 50, "expected at least 50 golden cases in " + FOLDER + ", found " + n);
+    }
+
+    @ParameterizedTest(name = "{0} [{1}]")
+    @MethodSource("cases")
+    void matchesPyTorch(Path file, String isa) throws IOException {
+        String original = Jrnn.isa();
+        Jrnn.setIsa(isa);
+        try (StateDict sd = StateDict.load(file)) {
+            run(new Case(sd), isa);
+        } finally {
+            Jrnn.setIsa(original);
+        }
+    }
+
+    private static void run(Case c, String isa) {
+        try (RecurrentLayer layer = c.load();
+             Tensor x = c.sd.tensor("x");
+             Tensor h0 = c.hasH0 ? c.sd.tensor("h0") : null;
+             Tensor c0 = c.hasH0 && c.isLstm ? c.sd.tensor("c0") : null) {
+            assertEquals(c.bidirectional, layer.bidirectional(), "bidirectional");
+            assertEquals(c.numLayers, layer.numLayers(), "num_layers");
+            assertEquals(c.projSize > 0 ? c.projSize : c.hiddenSize, layer.outputSize(), "output size");
+            String where = c.description + " [" + isa + "]";
+
+            // as PyTorch ran it
+            try (RecurrentOutput out = layer.forward(x, c.hasLengths ? c.lengths : null, h0, c0)) {
+                c.check(out, where);
+            }
+            // lengths all T given explicitly, or omitted when they are all T: the same result
+            int[] allT = new int[c.batch];
+            Arrays.fill(allT, c.seqLen);
+            if (!c.hasLengths) {
+                try (RecurrentOutput out = layer.forward(x, allT, h0, c0)) {
+                    c.check(out, where + ", lengths all T given explicitly");
+                }
+            } else if (Arrays.equals(c.lengths, allT)) {
+                try (RecurrentOutput out = layer.forward(x, null, h0, c0)) {
+                    c.check(out, where + ", lengths (all T) omitted");
+                }
+            }
+            // no initial state = zeros given explicitly
+            if (!c.hasH0) {
+                int ld = c.numLayers * (c.bidirectional ? 2 : 1);
+                try (Tensor zh = Tensor.zeros(ld, c.batch, layer.outputSize());
+                     Tensor zc = c.isLstm ? Tensor.zeros(ld, c.batch, c.hiddenSize) : null;
+                     RecurrentOutput out = layer.forward(x, c.hasLengths ? c.lengths : null, zh, zc)) {
+                    c.check(out, where + ", zero h0/c0 given explicitly");
+                }
+            }
+            // streaming, one step at a time, equals the full forward
+            if (!c.bidirectional && !c.hasLengths) {
+                stream(c, layer, x, h0, c0, where + ", streaming");
+            }
+        }
+    }
+
+    private static void stream(Case c, RecurrentLayer layer, Tensor x, Tensor h0, Tensor c0, String where) {
+        final int T = c.seqLen, B = c.batch, I = c.inputSize, hout = layer.outputSize();
+        float[] xs = x.toArray();
+        float[] expected = c.output;
+        try (RecurrentStream s = layer.stream(B, h0, c0)) {
+            for (int t = 0; t < T; t++) {
+                float[] xt = Arrays.copyOfRange(xs, t * B * I, (t + 1) * B * I);
+                try (Tensor in = Tensor.of(xt, B, I); Tensor y = s.step(in)) {
+                    assertArrayEquals(new int[] {B, hout}, y.shape(), where + ": step output shape");
+                    float[] want = Arrays.copyOfRange(expected, t * B * hout, (t + 1) * B * hout);
+                    compare(where + ": step " + t + " output", want, y.toArray(), new int[] {B, hout});
+                }
+            }
+            try (Tensor hn = s.hn()) {
+                assertArrayEquals(c.hnShape, hn.shape(), where + ": hn shape");
+                compare(where + ": hn", c.hn, hn.toArray(), c.hnShape);
+            }
+            try (Tensor cn = s.cn()) {
+                if (c.isLstm) {
+                    assertNotNull(cn, where + ": cn of an LSTM stream");
+                    assertArrayEquals(c.cnShape, cn.shape(), where + ": cn shape");
+                    compare(where + ": cn", c.cn, cn.toArray(), c.cnShape);
+                } else {
+                    assertNull(cn, where + ": cn of a " + c.cell + " stream");
+                }
+            }
+        }
+    }
+
+    /** Fails with the largest absolute error, where it is, and both values; NaN counts as a failure. */
+    static void compare(String what, float[] expected, float[] actual, int[] shape) {
+        assertEquals(expected.length, actual.length, what + ": size");
+        double worst = 0;
+        int at = -1;
+        for (int i = 0; i < expected.length; i++) {
+            double err = Math.abs((double) expected[i] - (double) actual[i]);
+            if (Double.isNaN(err)) err = Double.POSITIVE_INFINITY;
+            if (err > worst || at < 0) {
+                worst = err;
+                at = i;
+            }
+        }
+        if (worst > TOL) {
+            fail(String.format("%s: max |error| %.3g > %.0e at %s (expected %.8g, got %.8g)", what, worst, TOL,
+                    index(at, shape), expected[at], actual[at]));
+        }
+    }
+
+    private static String index(int flat, int[] shape) {
+        int[] idx = new int[shape.length];
+        for (int d = shape.length - 1; d >= 0; d--) {
+            idx[d] = flat % shape[d];
+            flat /= shape[d];
+        }
+        return Arrays.toString(idx);
+    }
+
+    /** One golden file: its metadata and expected tensors. */
+    private static final class Case {
+        final StateDict sd;
+        final String cell, description;
+        final boolean isLstm, bidirectional, hasLengths, hasH0;
+        final int numLayers, inputSize, hiddenSize, projSize, batch, seqLen;
+        final int[] lengths, outputShape, hnShape, cnShape;
+        final float[] output, hn, cn;
+
+        Case(StateDict sd) {
+            this.sd = sd;
+            Map<String, String> m = sd.metadata();
+            cell = get(m, "cell");
+            description = get(m, "description");
+            isLstm = cell.equals("lstm");
+            bidirectional = Boolean.parseBoolean(get(m, "bidirectional"));
+            hasLengths = Boolean.parseBoolean(get(m, "has_lengths"));
+            hasH0 = Boolean.parseBoolean(get(m, "has_h0"));
+            numLayers = Integer.parseInt(get(m, "num_layers"));
+            inputSize = Integer.parseInt(get(m, "input_size"));
+            hiddenSize = Integer.parseInt(get(m, "hidden_size"));
+            projSize = Integer.parseInt(get(m, "proj_size"));
+            batch = Integer.parseInt(get(m, "batch"));
+            seqLen = Integer.parseInt(get(m, "seq_len"));
+            lengths = sd.ints("lengths");
+            outputShape = sd.shape("output");
+            hnShape = sd.shape("hn");
+            cnShape = isLstm ? sd.shape("cn") : null;
+            output = read("output");
+            hn = read("hn");
+            cn = isLstm ? read("cn") : null;
+        }
+
+        private static String get(Map<String, String> m, String key) {
+            String v = m.get(key);
+            if (v == null) throw new IllegalStateException("golden file lacks metadata " + key);
+            return v;
+        }
+
+        private float[] read(String name) {
+            try (Tensor t = sd.tensor(name)) {
+                return t.toArray();
+            }
+        }
+
+        RecurrentLayer load() {
+            Map<String, String> m = sd.metadata();
+            switch (cell) {
+                case "lstm":
+                    return Lstm.load(sd, "rnn", get(m, "lstm_candidate").equals("sigmoid")
+                            ? Lstm.Candidate.SIGMOID : Lstm.Candidate.TANH);
+                case "gru":
+                    return Gru.load(sd, "rnn", get(m, "gru_reset").equals("before") ? Gru.Reset.BEFORE : Gru.Reset.AFTER);
+                case "rnn_tanh":
+                    return Rnn.load(sd, "rnn", Activation.TANH);
+                case "rnn_relu":
+                    return Rnn.load(sd, "rnn", Activation.RELU);
+                default:
+                    throw new IllegalStateException("unknown cell " + cell);
+            }
+        }
+
+        void check(RecurrentOutput out, String where) {
+            assertArrayEquals(outputShape, out.output().shape(), where + ": output shape");
+            assertArrayEquals(hnShape, out.hn().shape(), where + ": hn shape");
+            compare(where + ": output", output, out.output().toArray(), outputShape);
+            compare(where + ": hn", hn, out.hn().toArray(), hnShape);
+            if (isLstm) {
+                assertNotNull(out.cn(), where + ": cn of an LSTM");
+                assertArrayEquals(cnShape, out.cn().shape(), where + ": cn shape");
+                compare(where + ": cn", cn, out.cn().toArray(), cnShape);
+            } else {
+                assertNull(out.cn(), where + ": cn of a " + cell);
+            }
+        }
+    }
+}

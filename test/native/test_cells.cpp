@@ -1,0 +1,197 @@
+// Fused cell passes: avx2 against the ref spec on random inputs (lstm tanh/sigmoid candidate, gru reset-after,
+// gru reset-before in two phases, rnn tanh/relu) for H in {1,3,8,17,33,64}, B in {1,2,5}, padded row strides,
+// moderate (|pre-activation| <= 4) and saturating (<= 40) inputs, all rows active or a mask.
+// Tolerance: 2e-6 absolute on every state and output (activations are ~1e-7 apart; c adds two products);
+// relu exact. Rows with active[b] == 0 must stay bit for bit, nothing outside [B,H] may be written (both paths).
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "avx2/kernels_avx2.h"
+#include "check.h"
+#include "kernels.h"
+#include "ref/kernels_ref.h"
+
+namespace {
+
+constexpr double kTol = 2e-6;
+constexpr float kSentinel = 31337.0f;
+constexpr int kSpare = 16;  // floats after every state buffer that must keep the sentinel
+
+// One ISA's cell kernels, taken from the namespaces directly.
+struct CellFns {
+    decltype(jrnn::KernelTable::lstm_cell_f32) lstm;
+    decltype(jrnn::KernelTable::gru_cell_f32) gru;
+    decltype(jrnn::KernelTable::gru_gates_f32) gru_gates;
+    decltype(jrnn::KernelTable::gru_update_f32) gru_update;
+    decltype(jrnn::KernelTable::rnn_cell_f32) rnn;
+};
+
+const CellFns kRef = {jrnn::ref::lstm_cell_f32, jrnn::ref::gru_cell_f32, jrnn::ref::gru_gates_f32,
+                      jrnn::ref::gru_update_f32, jrnn::ref::rnn_cell_f32};
+const CellFns kAvx2 = {jrnn::avx2::lstm_cell_f32, jrnn::avx2::gru_cell_f32, jrnn::avx2::gru_gates_f32,
+                       jrnn::avx2::gru_update_f32, jrnn::avx2::rnn_cell_f32};
+
+enum class Cell { kLstmTanh, kLstmSigmoid, kGru, kGruTwoPhase, kRnnTanh, kRnnRelu };
+const char* name_of(Cell c) {
+    switch (c) {
+        case Cell::kLstmTanh: return "lstm";
+        case Cell::kLstmSigmoid: return "lstm(sigmoid g)";
+        case Cell::kGru: return "gru";
+        case Cell::kGruTwoPhase: return "gru(reset before)";
+        case Cell::kRnnTanh: return "rnn(tanh)";
+        case Cell::kRnnRelu: return "rnn(relu)";
+    }
+    return "?";
+}
+int gates_of(Cell c) {
+    return c == Cell::kLstmTanh || c == Cell::kLstmSigmoid ? 4 : c == Cell::kGru || c == Cell::kGruTwoPhase ? 3 : 1;
+}
+
+// Inputs of one case (read only) and the states/outputs a run writes. Every writable buffer is [B*H + kSpare].
+struct Inputs {
+    int B, H;
+    int64_t ldgx, ldgh, ldghn;
+    std::vector<float> gx, gh, ghn, b_hn;
+    std::vector<uint8_t> active;  // empty = nullptr
+};
+struct States {
+    std::vector<float> c, h, z, rh;
+};
+
+void run(Cell cell, const CellFns& f, const Inputs& in, States& st) {
+    const uint8_t* act = in.active.empty() ? nullptr : in.active.data();
+    const int B = in.B, H = in.H;
+    switch (cell) {
+        case Cell::kLstmTanh:
+        case Cell::kLstmSigmoid:
+            f.lstm(B, H, in.gx.data(), in.ldgx, in.gh.data(), in.ldgh, st.c.data(), st.h.data(), act,
+                   cell == Cell::kLstmSigmoid);
+            break;
+        case Cell::kGru:
+            f.gru(B, H, in.gx.data(), in.ldgx, in.gh.data(), in.ldgh, in.b_hn.data(), st.h.data(), act);
+            break;
+        case Cell::kGruTwoPhase:
+            // gh here is [B, 2H] (r, z rows); ghn stands in for W_hn (r*h) of the caller's product
+            f.gru_gates(B, H, in.gx.data(), in.ldgx, in.gh.data(), in.ldgh, st.h.data(), st.z.data(), st.rh.data(),
+                        act);
+            f.gru_update(B, H, in.gx.data() + 2 * H, in.ldgx, in.ghn.data(), in.ldghn, st.z.data(), st.h.data(), act);
+            break;
+        case Cell::kRnnTanh:
+        case Cell::kRnnRelu:
+            f.rnn(B, H, in.gx.data(), in.ldgx, in.gh.data(), in.ldgh, st.h.data(), act, cell == Cell::kRnnRelu);
+            break;
+    }
+}
+
+Inputs make_inputs(Cell cell, int B, int H, float scale, bool masked, std::mt19937& rng) {
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const int G = gates_of(cell);
+    const int gh_width = cell == Cell::kGruTwoPhase ? 2 * H : G * H;
+    Inputs in{B, H, G * H + 5, gh_width + 3, H + 2, {}, {}, {}, {}, {}};
+    // row padding is NaN: reading it would poison a result. gx + gh spans [-scale, scale].
+    auto fill = [&](std::vector<float>& v, int64_t ld, int width, float s) {
+        v.resize(static_cast<size_t>(B) * ld);
+        for (int64_t i = 0; i < static_cast<int64_t>(v.size()); ++i) v[i] = i % ld < width ? s * u(rng) : nan;
+    };
+    fill(in.gx, in.ldgx, G * H, 0.5f * scale);
+    fill(in.gh, in.ldgh, gh_width, 0.5f * scale);
+    fill(in.ghn, in.ldghn, H, 0.5f * scale);
+    in.b_hn.resize(H);
+    for (float& v : in.b_hn) v = u(rng);
+    if (masked) {
+        const uint8_t pattern[] = {1, 0, 1, 1, 0};  // B=1 keeps its row, B=2 and 5 mix
+        in.active.assign(pattern, pattern + B);
+        if (B == 1) in.active[0] = 0;  // B=1: the whole call must be a no-op
+    }
+    return in;
+}
+
+States make_states(int B, int H, std::mt19937& rng) {
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    States st;
+    for (std::vector<float>* v : {&st.c, &st.h, &st.z, &st.rh})
+        v->assign(static_cast<size_t>(B) * H + kSpare, kSentinel);
+    for (int64_t i = 0; i < static_cast<int64_t>(B) * H; ++i) {
+        st.c[i] = 2.0f * u(rng);
+        st.h[i] = u(rng);
+    }
+    return st;
+}
+
+bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// Compares one buffer of a run to the reference run and to its initial value.
+struct Diff {
+    double max_err = 0;
+    int inactive_changed = 0;
+    int spilled = 0;
+};
+
+void compare(const std::vector<float>& got, const std::vector<float>& want, const std::vector<float>& before,
+             const Inputs& in, Diff& d) {
+    for (int b = 0; b < in.B; ++b) {
+        const bool active = in.active.empty() || in.active[b];
+        for (int j = 0; j < in.H; ++j) {
+            const size_t i = static_cast<size_t>(b) * in.H + j;
+            if (active) {
+                const double err = std::fabs(static_cast<double>(got[i]) - want[i]);
+                d.max_err = std::isnan(err) ? INFINITY : std::fmax(d.max_err, err);
+            } else {
+                d.inactive_changed += !same_bits(got[i], before[i]);
+            }
+        }
+    }
+    for (size_t i = static_cast<size_t>(in.B) * in.H; i < got.size(); ++i) d.spilled += !same_bits(got[i], kSentinel);
+}
+
+void compare_states(const States& got, const States& want, const States& before, const Inputs& in, Diff& d) {
+    compare(got.c, want.c, before.c, in, d);
+    compare(got.h, want.h, before.h, in, d);
+    compare(got.z, want.z, before.z, in, d);
+    compare(got.rh, want.rh, before.rh, in, d);
+}
+
+double worst_overall = 0;
+
+void run_case(Cell cell, int B, int H, float scale, bool masked, bool have_avx2, std::mt19937& rng) {
+    const Inputs in = make_inputs(cell, B, H, scale, masked, rng);
+    const States init = make_states(B, H, rng);
+    States ref = init, avx = init;
+    run(cell, kRef, in, ref);
+    Diff dref, davx;
+    // ref against itself only checks masking and bounds; avx2 is then held to the ref values
+    compare_states(ref, ref, init, in, dref);
+    CHECK(dref.inactive_changed == 0 && dref.spilled == 0, "ref %s B=%d H=%d: %d inactive values changed, %d spilled",
+          name_of(cell), B, H, dref.inactive_changed, dref.spilled);
+    if (!have_avx2) return;
+
+    run(cell, kAvx2, in, avx);
+    compare_states(avx, ref, init, in, davx);
+    const double tol = cell == Cell::kRnnRelu ? 0.0 : kTol;
+    CHECK(davx.max_err <= tol && davx.inactive_changed == 0 && davx.spilled == 0,
+          "avx2 %s B=%d H=%d scale=%g mask=%d: max |avx2 - ref| = %.3g (tol %.1g), %d inactive values changed, "
+          "%d spilled",
+          name_of(cell), B, H, scale, masked, davx.max_err, tol, davx.inactive_changed, davx.spilled);
+    worst_overall = std::fmax(worst_overall, davx.max_err);
+}
+
+}  // namespace
+
+int main() {
+    jrnn_test::check_dispatch();
+    const bool have_avx2 = jrnn_test::avx2_available();
+    std::mt19937 rng(4242);
+    for (Cell cell :
+         {Cell::kLstmTanh, Cell::kLstmSigmoid, Cell::kGru, Cell::kGruTwoPhase, Cell::kRnnTanh, Cell::kRnnRelu})
+        for (int H : {1, 3, 8, 17, 33, 64})
+            for (int B : {1, 2, 5})
+                for (float scale : {4.0f, 40.0f})
+                    for (bool masked : {false, true}) run_case(cell, B, H, scale, masked, have_avx2, rng);
+    if (have_avx2) std::printf("cells: max |avx2 - ref| over all cases = %.3g\n", worst_overall);
+    return jrnn_test::finish();
+}

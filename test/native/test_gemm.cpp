@@ -1,0 +1,114 @@
+// pack_rows + gemm_packed_f32 (ref and avx2) against a float64 product.
+// Tolerance per output: |y - exact| <= (K + 2) * 2^-24 * S, S = sum_k |x_k w_nk| (+ |y0| when accumulating):
+// the worst-case rounding bound of a float sum in any order, so a different summation order (split
+// accumulators) passes and any indexing mistake (errors of order S) fails. The observed maximum of
+// |y - exact| / (2^-24 S) is printed.
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "avx2/kernels_avx2.h"
+#include "check.h"
+#include "kernels.h"
+#include "ref/kernels_ref.h"
+
+namespace {
+
+using GemmFn = void (*)(const jrnn::Packed&, int, const float*, int64_t, float*, int64_t, bool);
+
+struct Shape {
+    int N, K, B;
+    int ldw_pad, ldx_pad, ldy_pad;  // row strides beyond the logical width
+    bool accumulate;
+};
+
+constexpr float kSentinel = -7777.25f;
+constexpr double kU = 1.0 / (1 << 24);  // unit roundoff of float
+
+// Runs one shape; returns the max of |y - exact| / (u S) (or +inf on a layout failure, already reported).
+double run_shape(const char* path, GemmFn gemm, const Shape& s, std::mt19937& rng) {
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const int64_t ldw = s.K + s.ldw_pad, ldx = s.K + s.ldx_pad, ldy = s.N + s.ldy_pad;
+
+    // padding of W and x is NaN: a kernel that reads it poisons its outputs
+    std::vector<float> w(static_cast<size_t>(s.N) * ldw), x(static_cast<size_t>(s.B) * ldx);
+    for (int64_t i = 0; i < static_cast<int64_t>(w.size()); ++i) w[i] = i % ldw < s.K ? u(rng) : nan;
+    for (int64_t i = 0; i < static_cast<int64_t>(x.size()); ++i) x[i] = i % ldx < s.K ? u(rng) : nan;
+    std::vector<float> y(static_cast<size_t>(s.B) * ldy + 40, kSentinel);  // 40: writes past the last row show
+    for (int b = 0; b < s.B; ++b)
+        for (int n = 0; n < s.N; ++n) y[b * ldy + n] = u(rng);
+    const std::vector<float> y0(y);
+
+    jrnn::Packed p;
+    if (!CHECK(jrnn::pack_rows(w.data(), s.N, s.K, ldw, &p), "pack_rows(%d x %d) failed", s.N, s.K)) return INFINITY;
+    const bool layout_ok = p.n == s.N && p.k == s.K && p.n_pad % jrnn::kPanel == 0 && p.n_pad >= s.N &&
+                           p.n_pad < s.N + jrnn::kPanel && reinterpret_cast<uintptr_t>(p.data) % 64 == 0;
+    CHECK(layout_ok, "pack_rows(%d x %d): n=%d k=%d n_pad=%d", s.N, s.K, p.n, p.k, p.n_pad);
+
+    gemm(p, s.B, x.data(), ldx, y.data(), ldy, s.accumulate);
+    jrnn::free_packed(&p);
+
+    double worst = 0;
+    int bad = 0, spill = 0;
+    for (int b = 0; b < s.B; ++b) {
+        for (int n = 0; n < s.N; ++n) {
+            double exact = s.accumulate ? y0[b * ldy + n] : 0.0;
+            double mag = std::fabs(exact);
+            for (int k = 0; k < s.K; ++k) {
+                const double prod = static_cast<double>(x[b * ldx + k]) * w[n * ldw + k];
+                exact += prod;
+                mag += std::fabs(prod);
+            }
+            const double ratio = std::fabs(y[b * ldy + n] - exact) / (kU * mag);
+            if (!(ratio <= s.K + 2)) ++bad;  // NaN counts as bad
+            worst = std::isnan(ratio) ? INFINITY : std::fmax(worst, ratio);
+        }
+        for (int64_t n = s.N; n < ldy; ++n) spill += std::memcmp(&y[b * ldy + n], &kSentinel, sizeof(float)) != 0;
+    }
+    for (size_t i = static_cast<size_t>(s.B) * ldy; i < y.size(); ++i) spill += y[i] != kSentinel;
+    CHECK(bad == 0 && spill == 0,
+          "%s gemm N=%d K=%d B=%d ldw=%lld ldx=%lld ldy=%lld acc=%d: %d outputs beyond tolerance (worst %.3g u*S), "
+          "%d writes outside y[B, 0:N]",
+          path, s.N, s.K, s.B, static_cast<long long>(ldw), static_cast<long long>(ldx), static_cast<long long>(ldy),
+          s.accumulate, bad, worst, spill);
+    return worst;
+}
+
+void run_path(const char* path, GemmFn gemm) {
+    std::mt19937 rng(1127);
+    double worst = 0;
+    int cases = 0;
+    for (int N : {1, 3, 8, 15, 16, 17, 33, 64, 100})
+        for (int K : {1, 3, 4, 5, 17, 33, 64})
+            for (int B : {1, 2, 3, 4, 5, 8, 9})
+                for (bool acc : {false, true})
+                    for (int pad : {0, 1}) {
+                        const Shape s{N, K, B, pad * 3, pad * 5, pad * 7, acc};
+                        worst = std::fmax(worst, run_shape(path, gemm, s, rng));
+                        ++cases;
+                    }
+    // the model shapes (H=256 LSTM and GRU recurrent matrices) and a long K
+    const Shape big[] = {{1024, 256, 1, 0, 0, 0, false}, {1024, 256, 1, 0, 0, 0, true},  {1024, 256, 2, 0, 0, 0, true},
+                         {1024, 256, 4, 0, 3, 0, false}, {1024, 256, 8, 0, 0, 5, true},  {768, 256, 1, 0, 0, 0, false},
+                         {768, 256, 3, 7, 1, 9, true},   {768, 256, 5, 0, 0, 0, false},  {50, 1000, 2, 1, 1, 1, true},
+                         {1, 4099, 1, 0, 0, 0, false}};
+    for (const Shape& s : big) {
+        worst = std::fmax(worst, run_shape(path, gemm, s, rng));
+        ++cases;
+    }
+    std::printf("%s gemm_packed_f32: %d shapes, max |y - exact| = %.3g u*S (tolerance (K+2) u*S)\n", path, cases,
+                worst);
+}
+
+}  // namespace
+
+int main() {
+    jrnn_test::check_dispatch();
+    run_path("ref ", jrnn::ref::gemm_packed_f32);
+    if (jrnn_test::avx2_available()) run_path("avx2", jrnn::avx2::gemm_packed_f32);
+    return jrnn_test::finish();
+}
