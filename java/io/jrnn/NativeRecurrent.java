@@ -24,6 +24,7 @@ abstract class NativeRecurrent implements RecurrentLayer {
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private JrnnNative.RnnHandle handle;
 
+    private static final java.util.Set<String> FLOAT_DTYPES = java.util.Set.of("F32", "F16", "BF16", "F64");
     private static final ThreadLocal<IntPointer> LENGTHS = new ThreadLocal<>();
 
     NativeRecurrent(StateDict sd, String prefix, String kind, int cell, int flags) {
@@ -52,7 +53,8 @@ abstract class NativeRecurrent implements RecurrentLayer {
         final String hr0 = p + "weight_hr_l0";
         if (sd.contains(hr0)) {
             if (cell != JrnnNative.CELL_LSTM) {
-                throw new IllegalArgumentException(hr0 + " is a projection (proj_size), which only an LSTM has, but this is a " + kind);
+                throw new IllegalArgumentException(hr0 + " is a projection (proj_size), which only an LSTM has, but this is "
+                        + article(kind) + " " + kind);
             }
             int[] s = sd.shape(hr0);
             if (s.length != 2 || s[0] < 1 || s[0] >= hiddenSize || s[1] != hiddenSize) {
@@ -88,6 +90,7 @@ abstract class NativeRecurrent implements RecurrentLayer {
                     }
                 }
             }
+            rejectUnused(sd, p, bias);
         } catch (RuntimeException e) {
             JrnnNative.jrnn_rnn_destroy(h);
             throw e;
@@ -95,12 +98,53 @@ abstract class NativeRecurrent implements RecurrentLayer {
         this.handle = h;
     }
 
+    private static final java.util.regex.Pattern RECURRENT_NAME =
+            java.util.regex.Pattern.compile("(weight|bias)_(ih|hh|hr)_l(\\d+)(_reverse)?");
+
+    /**
+     * PyTorch's strict load_state_dict: a recurrent tensor under the prefix that the architecture read from layer 0
+     * does not use (biases on some layers only, a gap in the layer numbers, a stray reverse direction) is an error,
+     * never silently dropped.
+     */
+    private void rejectUnused(StateDict sd, String p, boolean bias) {
+        List<String> unused = new ArrayList<>();
+        boolean beyond = false;
+        for (String name : sd.names()) {
+            if (!name.startsWith(p)) continue;
+            java.util.regex.Matcher m = RECURRENT_NAME.matcher(name.substring(p.length()));
+            if (!m.matches()) continue;
+            long layer = Long.parseLong(m.group(3).length() > 9 ? "999999999" : m.group(3));
+            boolean used = layer < numLayers && (m.group(4) == null || numDirections == 2)
+                    && (m.group(1).equals("weight") || bias)
+                    && (!m.group(2).equals("hr") || projSize > 0);
+            if (!used) unused.add(name);
+            beyond |= layer >= numLayers;
+        }
+        if (!unused.isEmpty()) {
+            unused.sort(null);
+            throw new IllegalArgumentException("tensors " + unused + " do not fit " + article(kind) + " " + kind + " with "
+                    + numLayers + " layer" + (numLayers > 1 ? "s" : "") + (numDirections == 2 ? ", bidirectional" : "")
+                    + (bias ? "" : ", without biases") + " (read from " + source + " and its siblings)"
+                    + (beyond ? "; layers are numbered from 0 without gaps, and " + p + "weight_ih_l" + numLayers
+                    + " is missing" : ""));
+        }
+    }
+
+    private static String article(String kind) {
+        return kind.equals("LSTM") || kind.equals("RNN") ? "an" : "a";
+    }
+
     /** Loads a tensor after checking it exists with the expected shape; message names where sizes came from. */
     private Tensor load(StateDict sd, String name, int... expected) {
         if (!sd.contains(name)) {
-            throw new IllegalArgumentException("missing tensor " + name + " (a " + kind + " with " + numLayers + " layer"
+            throw new IllegalArgumentException("missing tensor " + name + " (" + article(kind) + " " + kind + " with " + numLayers + " layer"
                     + (numLayers > 1 ? "s" : "") + (numDirections == 2 ? ", bidirectional" : "") + ", as "
                     + source + " and its siblings say, needs it)");
+        }
+        String dtype = sd.dtype(name);
+        if (!FLOAT_DTYPES.contains(dtype)) {
+            throw new IllegalArgumentException("tensor " + name + " must be a float tensor (F32, F16, BF16 or F64), got "
+                    + dtype);
         }
         int[] s = sd.shape(name);
         if (!Arrays.equals(s, expected)) {
@@ -201,7 +245,7 @@ abstract class NativeRecurrent implements RecurrentLayer {
             throw new IllegalArgumentException("x must be [T,B," + inputSize + "] with T, B >= 1 (input_size "
                     + inputSize + " from " + source + "), got " + Arrays.toString(s));
         }
-        x.pointer(); // throws if closed
+        requireOpen("x", x);
         return new int[] {s[0], s[1]};
     }
 
@@ -222,7 +266,8 @@ abstract class NativeRecurrent implements RecurrentLayer {
     void checkCellState(String name, Tensor t, int LD, int B) {
         if (t == null) return;
         if (!isLstm()) {
-            throw new IllegalArgumentException(name + " is an LSTM cell state, but this is a " + kind + ": pass null");
+            throw new IllegalArgumentException(name + " is an LSTM cell state, but this is " + article(kind) + " " + kind
+                    + ": pass null");
         }
         checkOptional(name, t, LD, B, hiddenSize);
     }
@@ -235,7 +280,11 @@ abstract class NativeRecurrent implements RecurrentLayer {
                     + sizesText() + ", " + numLayers + " layer" + (numLayers > 1 ? "s" : "")
                     + (numDirections == 2 ? ", bidirectional" : "") + "), got " + Arrays.toString(s));
         }
-        t.pointer(); // throws if closed
+        requireOpen(name, t);
+    }
+
+    static void requireOpen(String name, Tensor t) {
+        if (t.isClosed()) throw new IllegalStateException(name + " is closed");
     }
 
     boolean isLstm() {

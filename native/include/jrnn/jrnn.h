@@ -51,6 +51,11 @@ JRNN_API int jrnn_isa_supported(int isa);
 /* Switch the dispatch table (tests run both paths in one process). Not thread-safe against running calls. */
 JRNN_API int jrnn_set_isa(int isa);
 
+/* Threads the kernels may use (the calling thread included): a persistent pool, never oversubscribed, that
+ * also sets OpenBLAS's thread count. n < 1 means one per available processor. Default: available processors. */
+JRNN_API int jrnn_set_threads(int n);
+JRNN_API int jrnn_threads(void);
+
 /* ---- element-wise kernels (n elements; in place allowed) ---- */
 JRNN_API void jrnn_sigmoid_f32(const float* x, float* y, int64_t n);
 JRNN_API void jrnn_tanh_f32(const float* x, float* y, int64_t n);
@@ -79,6 +84,39 @@ JRNN_API int jrnn_rnn_forward(const jrnn_rnn* rnn, int T, int B, const float* x,
 /* One time step of a unidirectional stack. x[B,I]; h[L,B,Hout] and c[L,B,H] (LSTM, else ignored) are the
  * state, read and updated in place; y[B,Hout] receives the top layer's output. */
 JRNN_API int jrnn_rnn_step(const jrnn_rnn* rnn, int B, const float* x, float* h, float* c, float* y);
+
+/* ---- seq2seq building blocks ----
+ * Row-major, float32; ids are int32. Java validates every id and size first. */
+
+/* out[n,E] = table[ids[i], :] for i < n (embedding lookup, and reordering of beam states). */
+JRNN_API int jrnn_gather_rows_f32(const float* table, int rows, int cols, const int32_t* ids, int n, float* out);
+
+/* A linear layer with its weight packed once: y[M,N] = x[M,K] . W[N,K]^T + b[N] (b may be NULL). */
+typedef struct jrnn_linear jrnn_linear;
+JRNN_API jrnn_linear* jrnn_linear_create(int n, int k, const float* w, const float* b);
+JRNN_API void jrnn_linear_destroy(jrnn_linear* lin);
+/* x row stride ldx >= K, y row stride ldy >= N. */
+JRNN_API int jrnn_linear_forward(const jrnn_linear* lin, int m, const float* x, int64_t ldx, float* y, int64_t ldy);
+
+/* Additive attention scores (bahdanau; luong_concat after splitting W_a): for each query i < M and source
+ * position j < S: scores[i,j] = sum_a v[a] * tanh(qproj[i,a] + keys[j,a]).  qproj[M,A], keys[S,A], v[A]. */
+JRNN_API int jrnn_attn_additive_f32(int m, int s, int a, const float* qproj, const float* keys, const float* v,
+                                    float* scores);
+/* Dot scores (luong_dot; luong_general with mem = H W_a^T precomputed): scores[i,j] = q[i,:] . mem[j,:].
+ * q[M,Dm], mem[S,Dm]. */
+JRNN_API int jrnn_attn_dot_f32(int m, int s, int dm, const float* q, const float* mem, float* scores);
+/* Context vectors: ctx[M,Dm] = alpha[M,S] . mem[S,Dm]. */
+JRNN_API int jrnn_attn_context_f32(int m, int s, int dm, const float* alpha, const float* mem, float* ctx);
+
+/* Row-wise softmax / log-softmax over x[M,N] into y (in place allowed), max-subtracted. valid[N] (NULL = all)
+ * masks columns: masked ones get probability 0 (log: -inf). -inf inputs are exact zeros of probability.
+ * Returns JRNN_ERR_ARG (y untouched for that row onward) when a row has no valid finite-or-+inf entry, i.e.
+ * every score is masked or -inf. */
+JRNN_API int jrnn_softmax_f32(int m, int n, const float* x, const uint8_t* valid, float* y);
+JRNN_API int jrnn_log_softmax_f32(int m, int n, const float* x, const uint8_t* valid, float* y);
+
+/* The k largest of x[N] (k <= N), best first; ties: the lower index first. NaN ranks below every number. */
+JRNN_API int jrnn_topk_f32(int n, const float* x, int k, int32_t* idx, float* val);
 
 #ifdef __cplusplus
 }

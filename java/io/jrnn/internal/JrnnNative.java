@@ -54,6 +54,10 @@ public final class JrnnNative {
 
     public static native int jrnn_set_isa(int isa);
 
+    public static native int jrnn_set_threads(int n);
+
+    public static native int jrnn_threads();
+
     public static native void jrnn_sigmoid_f32(@Const FloatPointer x, FloatPointer y, long n);
 
     public static native void jrnn_tanh_f32(@Const FloatPointer x, FloatPointer y, long n);
@@ -76,4 +80,48 @@ public final class JrnnNative {
 
     public static native int jrnn_rnn_step(@Const RnnHandle rnn, int B, @Const FloatPointer x, FloatPointer h,
                                            FloatPointer c, FloatPointer y);
+
+    // ---- seq2seq building blocks ----
+
+    /** Opaque handle of a packed linear layer ({@code jrnn_linear*}). */
+    @Opaque
+    @Name("jrnn_linear")
+    public static final class LinearHandle extends Pointer {
+        public LinearHandle() {
+            super((Pointer) null);
+        }
+
+        public LinearHandle(Pointer p) {
+            super(p);
+        }
+    }
+
+    public static native int jrnn_gather_rows_f32(@Const FloatPointer table, int rows, int cols,
+                                                  @Cast("const int32_t*") IntPointer ids, int n, FloatPointer out);
+
+    public static native LinearHandle jrnn_linear_create(int n, int k, @Const FloatPointer w, @Const FloatPointer b);
+
+    public static native void jrnn_linear_destroy(LinearHandle lin);
+
+    public static native int jrnn_linear_forward(@Const LinearHandle lin, int m, @Const FloatPointer x, long ldx,
+                                                 FloatPointer y, long ldy);
+
+    public static native int jrnn_attn_additive_f32(int m, int s, int a, @Const FloatPointer qproj,
+                                                    @Const FloatPointer keys, @Const FloatPointer v,
+                                                    FloatPointer scores);
+
+    public static native int jrnn_attn_dot_f32(int m, int s, int dm, @Const FloatPointer q, @Const FloatPointer mem,
+                                               FloatPointer scores);
+
+    public static native int jrnn_attn_context_f32(int m, int s, int dm, @Const FloatPointer alpha,
+                                                   @Const FloatPointer mem, FloatPointer ctx);
+
+    public static native int jrnn_softmax_f32(int m, int n, @Const FloatPointer x,
+                                              @Cast("const uint8_t*") BytePointer valid, FloatPointer y);
+
+    public static native int jrnn_log_softmax_f32(int m, int n, @Const FloatPointer x,
+                                                  @Cast("const uint8_t*") BytePointer valid, FloatPointer y);
+
+    public static native int jrnn_topk_f32(int n, @Const FloatPointer x, int k, @Cast("int32_t*") IntPointer idx,
+                                           FloatPointer val);
 }

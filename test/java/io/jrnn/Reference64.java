@@ -1,0 +1,195 @@
+package io.jrnn;
+
+import java.util.Map;
+
+/**
+ * An independent float64 reference of SPEC §1.1, written from the formulas (not from the library): Elman RNN
+ * (tanh/relu), LSTM (tanh or sigmoid candidate, optional proj_size), GRU (reset after or before the matmul); L
+ * stacked layers, bidirectional, initial states, and per-sequence lengths with PyTorch packed-sequence semantics.
+ *
+ * <p>Weights use PyTorch's names and layouts (without the module prefix): {@code weight_ih_l{k}[G*H, in]},
+ * {@code weight_hh_l{k}[G*H, Hout]}, {@code bias_ih_l{k}[G*H]}, {@code bias_hh_l{k}[G*H]}, {@code weight_hr_l{k}[P, H]},
+ * with {@code _reverse} for the backward direction; G*H rows stacked by gate, LSTM i,f,g,o and GRU r,z,n. All
+ * arrays are flat row-major. Straight loops, one sequence and one direction at a time: slow and obvious.
+ */
+final class Reference64 {
+    private Reference64() {}
+
+    /** The cell and its variant. */
+    enum Cell {
+        RNN_TANH(1), RNN_RELU(1), LSTM(4), LSTM_SIGMOID(4), GRU(3), GRU_RESET_BEFORE(3);
+
+        final int gates;
+
+        Cell(int gates) {
+            this.gates = gates;
+        }
+
+        boolean isLstm() {
+            return gates == 4;
+        }
+    }
+
+    /** The sizes of a stack; {@code projSize} 0 means none (LSTM only). */
+    record Config(Cell cell, int numLayers, boolean bidirectional, int inputSize, int hiddenSize, int projSize,
+                  boolean bias) {
+        int directions() {
+            return bidirectional ? 2 : 1;
+        }
+
+        /** Hout: the size of h (proj_size when set, else H). */
+        int outputSize() {
+            return projSize > 0 ? projSize : hiddenSize;
+        }
+
+        /** Input size of layer l. */
+        int layerInput(int l) {
+            return l == 0 ? inputSize : directions() * outputSize();
+        }
+    }
+
+    /** output[T,B,D*Hout], hn[L*D,B,Hout], cn[L*D,B,H] (null unless LSTM). */
+    record Result(double[] output, double[] hn, double[] cn) {}
+
+    /**
+     * Runs the stack.
+     *
+     * @param w       weights by PyTorch name without prefix (see the class comment)
+     * @param x       {@code [T,B,I]}
+     * @param lengths {@code [B]} or null for all T
+     * @param h0      {@code [L*D,B,Hout]} or null for zeros
+     * @param c0      {@code [L*D,B,H]} or null for zeros (LSTM only)
+     */
+    static Result forward(Config c, Map<String, float[]> w, float[] x, int T, int B, int[] lengths, float[] h0,
+                          float[] c0) {
+        final int L = c.numLayers(), D = c.directions(), H = c.hiddenSize(), hout = c.outputSize();
+        final boolean lstm = c.cell().isLstm();
+        double[] in = new double[x.length];
+        for (int i = 0; i < x.length; i++) in[i] = x[i];
+        int inSize = c.inputSize();
+        double[] out = null;
+        double[] hn = new double[L * D * B * hout];
+        double[] cn = lstm ? new double[L * D * B * H] : null;
+
+        for (int l = 0; l < L; l++) {
+            out = new double[T * B * D * hout]; // zeros at t >= len stay zeros
+            for (int d = 0; d < D; d++) {
+                String sfx = "_l" + l + (d == 1 ? "_reverse" : "");
+                Cell layerCell = c.cell();
+                double[] wih = get(w, "weight_ih" + sfx);
+                double[] whh = get(w, "weight_hh" + sfx);
+                double[] bih = c.bias() ? get(w, "bias_ih" + sfx) : null;
+                double[] bhh = c.bias() ? get(w, "bias_hh" + sfx) : null;
+                double[] whr = c.projSize() > 0 ? get(w, "weight_hr" + sfx) : null;
+                int s = l * D + d;
+                for (int b = 0; b < B; b++) {
+                    int len = lengths == null ? T : lengths[b];
+                    double[] h = new double[hout];
+                    double[] cs = lstm ? new double[H] : null;
+                    for (int j = 0; j < hout; j++) h[j] = h0 == null ? 0 : h0[(s * B + b) * hout + j];
+                    for (int j = 0; lstm && j < H; j++) cs[j] = c0 == null ? 0 : c0[(s * B + b) * H + j];
+                    for (int k = 0; k < len; k++) {
+                        int t = d == 0 ? k : len - 1 - k;
+                        double[] xt = new double[inSize];
+                        System.arraycopy(in, (t * B + b) * inSize, xt, 0, inSize);
+                        h = cell(layerCell, H, c.projSize(), inSize, wih, whh, bih, bhh, whr, xt, h, cs);
+                        System.arraycopy(h, 0, out, (t * B + b) * D * hout + d * hout, hout);
+                    }
+                    System.arraycopy(h, 0, hn, (s * B + b) * hout, hout);
+                    if (lstm) System.arraycopy(cs, 0, cn, (s * B + b) * H, H);
+                }
+            }
+            in = out;
+            inSize = D * hout;
+        }
+        return new Result(out, hn, cn);
+    }
+
+    /** One step of one sequence: returns the new h; updates {@code cs} in place for an LSTM. */
+    private static double[] cell(Cell cell, int H, int P, int inSize, double[] wih, double[] whh, double[] bih,
+                                 double[] bhh, double[] whr, double[] x, double[] h, double[] cs) {
+        final int G = cell.gates, hout = h.length;
+        double[] gx = affine(wih, bih, x, G * H, inSize); // W_ih x + b_ih, all gates
+        switch (cell) {
+            case RNN_TANH, RNN_RELU -> {
+                double[] gh = affine(whh, bhh, h, H, hout);
+                double[] next = new double[H];
+                for (int j = 0; j < H; j++) {
+                    double a = gx[j] + gh[j];
+                    next[j] = cell == Cell.RNN_TANH ? Math.tanh(a) : Math.max(0, a);
+                }
+                return next;
+            }
+            case LSTM, LSTM_SIGMOID -> {
+                double[] gh = affine(whh, bhh, h, G * H, hout);
+                double[] m = new double[H]; // o∘tanh(c), before any projection
+                for (int j = 0; j < H; j++) {
+                    double i = sigmoid(gx[j] + gh[j]);
+                    double f = sigmoid(gx[H + j] + gh[H + j]);
+                    double ga = gx[2 * H + j] + gh[2 * H + j];
+                    double g = cell == Cell.LSTM ? Math.tanh(ga) : sigmoid(ga);
+                    double o = sigmoid(gx[3 * H + j] + gh[3 * H + j]);
+                    cs[j] = f * cs[j] + i * g;
+                    m[j] = o * Math.tanh(cs[j]);
+                }
+                return P > 0 ? affine(whr, null, m, P, H) : m;
+            }
+            case GRU -> {
+                double[] gh = affine(whh, bhh, h, G * H, hout);
+                double[] next = new double[H];
+                for (int j = 0; j < H; j++) {
+                    double r = sigmoid(gx[j] + gh[j]);
+                    double z = sigmoid(gx[H + j] + gh[H + j]);
+                    double n = Math.tanh(gx[2 * H + j] + r * gh[2 * H + j]); // r∘(W_hn h + b_hn)
+                    next[j] = (1 - z) * n + z * h[j];
+                }
+                return next;
+            }
+            case GRU_RESET_BEFORE -> {
+                double[] r = new double[H], z = new double[H];
+                for (int j = 0; j < H; j++) {
+                    double hr = dot(whh, j, h, hout) + (bhh == null ? 0 : bhh[j]);
+                    double hz = dot(whh, H + j, h, hout) + (bhh == null ? 0 : bhh[H + j]);
+                    r[j] = sigmoid(gx[j] + hr);
+                    z[j] = sigmoid(gx[H + j] + hz);
+                }
+                double[] rh = new double[H];
+                for (int j = 0; j < H; j++) rh[j] = r[j] * h[j];
+                double[] next = new double[H];
+                for (int j = 0; j < H; j++) {
+                    double hn = dot(whh, 2 * H + j, rh, H) + (bhh == null ? 0 : bhh[2 * H + j]); // W_hn (r∘h) + b_hn
+                    double n = Math.tanh(gx[2 * H + j] + hn);
+                    next[j] = (1 - z[j]) * n + z[j] * h[j];
+                }
+                return next;
+            }
+            default -> throw new AssertionError(cell);
+        }
+    }
+
+    /** W v + b for W[rows, cols] row-major; b may be null. */
+    private static double[] affine(double[] W, double[] b, double[] v, int rows, int cols) {
+        double[] y = new double[rows];
+        for (int r = 0; r < rows; r++) y[r] = dot(W, r, v, cols) + (b == null ? 0 : b[r]);
+        return y;
+    }
+
+    /** Row {@code row} of W[*, cols] dotted with v. */
+    private static double dot(double[] W, int row, double[] v, int cols) {
+        double s = 0;
+        for (int k = 0; k < cols; k++) s += W[row * cols + k] * v[k];
+        return s;
+    }
+
+    private static double sigmoid(double a) {
+        return 1 / (1 + Math.exp(-a));
+    }
+
+    private static double[] get(Map<String, float[]> w, String name) {
+        float[] f = w.get(name);
+        if (f == null) throw new IllegalArgumentException("reference: no weight " + name);
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) d[i] = f[i];
+        return d;
+    }
+}
