@@ -24,6 +24,24 @@ public final class Jrnn {
         return JrnnNative.jrnn_isa() == JrnnNative.ISA_AVX2 ? "avx2" : "ref";
     }
 
+    /**
+     * Sets how many threads the kernels use (the calling thread included): jrnn's persistent pool and OpenBLAS's
+     * thread count together, so they never oversubscribe the cores. Default: the available processors.
+     *
+     * @param n at least 1
+     */
+    public static void setThreads(int n) {
+        if (n < 1) throw new IllegalArgumentException("threads must be >= 1, got " + n);
+        if (JrnnNative.jrnn_set_threads(n) != JrnnNative.OK) {
+            throw new IllegalStateException("could start only " + threads() + " of " + n + " threads");
+        }
+    }
+
+    /** The number of threads the kernels use. */
+    public static int threads() {
+        return JrnnNative.jrnn_threads();
+    }
+
     /** Whether this CPU and OS can run the given path ({@code "ref"} or {@code "avx2"}). */
     public static boolean isaSupported(String isa) {
         return JrnnNative.jrnn_isa_supported(isaCode(isa)) == 1;

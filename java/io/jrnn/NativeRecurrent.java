@@ -235,6 +235,16 @@ abstract class NativeRecurrent implements RecurrentLayer {
         }
     }
 
+    /** One step on raw native buffers (seq2seq decoding: the caller sized and validated everything). */
+    void stepRaw(int B, FloatPointer x, FloatPointer h, FloatPointer c, FloatPointer y) {
+        lock.readLock().lock();
+        try {
+            check(JrnnNative.jrnn_rnn_step(handle(), B, x, h, c, y), "step");
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
     // ---- validation ----
 
     /** Checks x is an open [T,B,I] tensor with T, B >= 1; returns {T, B}. */

@@ -1,0 +1,492 @@
+package io.jrnn;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+import io.jrnn.decode.BeamSearch;
+import io.jrnn.decode.Greedy;
+import io.jrnn.decode.Hypothesis;
+
+/**
+ * An encoder–decoder (seq2seq) model with optional attention, loaded from one {@code .safetensors} file whose
+ * {@code jrnn.config} metadata describes it (SPEC §1.3), decoded greedily or with beam search (SPEC §1.4).
+ *
+ * <p>The pieces are separate: the encoder is a {@link RecurrentLayer}, the attention a score function, the decoder
+ * a step function ({@code DecoderSession}), and the strategies ({@link Greedy}, {@link BeamSearch}) only see
+ * log-probabilities.
+ *
+ * <p>Thread safety: a loaded model is immutable; any number of threads may decode with it at once (each call owns
+ * its buffers). {@link #close()} waits for calls in flight.
+ */
+public final class Seq2Seq implements AutoCloseable {
+    /** Upper bounds that catch absurd arguments before anything is allocated. */
+    public static final int MAX_LEN = 100_000, MAX_BEAM = 1_000;
+
+    private final Seq2SeqConfig config;
+    private final String name;
+    private final Tensor srcEmbedding, tgtEmbedding;
+    private final NativeRecurrent encoder, decoderRnn;
+    private final Linear bridge, combine, out;
+    private final Attention attention;
+    private final Map<String, Integer> srcIndex;
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private boolean closed;
+
+    private Seq2Seq(Seq2SeqConfig config, String name, Tensor srcEmbedding, Tensor tgtEmbedding,
+                    NativeRecurrent encoder, NativeRecurrent decoderRnn, Linear bridge, Attention attention,
+                    Linear combine, Linear out) {
+        this.config = config;
+        this.name = name;
+        this.srcEmbedding = srcEmbedding;
+        this.tgtEmbedding = tgtEmbedding;
+        this.encoder = encoder;
+        this.decoderRnn = decoderRnn;
+        this.bridge = bridge;
+        this.attention = attention;
+        this.combine = combine;
+        this.out = out;
+        Map<String, Integer> idx = null;
+        if (config.srcTokens() != null) {
+            idx = new HashMap<>();
+            for (int i = 0; i < config.srcTokens().size(); i++) idx.putIfAbsent(config.srcTokens().get(i), i);
+        }
+        this.srcIndex = idx;
+    }
+
+    /**
+     * Loads a model file. Every tensor is checked against the config (name, shape, float dtype); a missing,
+     * misshapen or unexpected tensor, or a malformed config, is an {@link IOException} naming it.
+     */
+    public static Seq2Seq load(Path file) throws IOException {
+        if (file == null) throw new IllegalArgumentException("file must not be null");
+        final String where = file.toString();
+        try (StateDict sd = StateDict.load(file)) {
+            String json = sd.metadata().get("jrnn.config");
+            if (json == null) {
+                throw new IOException(where + ": no \"jrnn.config\" metadata: not a jrnn seq2seq model (metadata keys: "
+                        + sd.metadata().keySet() + ")");
+            }
+            Seq2SeqConfig cfg = Seq2SeqConfig.parse(json, where);
+            checkTensors(sd, cfg, where);
+            return build(sd, cfg, where);
+        }
+    }
+
+    /** The tensors SPEC §1.3 names for this config, with their shapes. */
+    static Map<String, int[]> expectedTensors(Seq2SeqConfig c, boolean encBias, boolean decBias) {
+        Map<String, int[]> t = new LinkedHashMap<>();
+        Seq2SeqConfig.Encoder e = c.encoder();
+        Seq2SeqConfig.Decoder d = c.decoder();
+        final int Dm = e.outputSize(), Hd = d.hiddenSize();
+        t.put("encoder.embedding.weight", new int[] {c.srcVocabSize(), e.embedDim()});
+        recurrent(t, "encoder.rnn", e.cell(), e.embedDim(), e.hiddenSize(), e.numLayers(), e.numDirections(), encBias);
+        t.put("decoder.embedding.weight", new int[] {c.tgtVocabSize(), d.embedDim()});
+        recurrent(t, "decoder.rnn", d.cell(), c.decoderInputSize(), Hd, d.numLayers(), 1, decBias);
+        if (d.bridge().equals("linear_tanh")) {
+            t.put("decoder.bridge.weight", new int[] {Hd, Dm});
+            t.put("decoder.bridge.bias", new int[] {Hd});
+        }
+        switch (d.attention()) {
+            case "bahdanau":
+                t.put("decoder.attention.query.weight", new int[] {d.attentionDim(), Hd});
+                t.put("decoder.attention.key.weight", new int[] {d.attentionDim(), Dm});
+                t.put("decoder.attention.v.weight", new int[] {1, d.attentionDim()});
+                break;
+            case "luong_general":
+                t.put("decoder.attention.W.weight", new int[] {Hd, Dm});
+                break;
+            case "luong_concat":
+                t.put("decoder.attention.W.weight", new int[] {d.attentionDim(), Hd + Dm});
+                t.put("decoder.attention.v.weight", new int[] {1, d.attentionDim()});
+                break;
+            default:
+                break;
+        }
+        if (d.luong()) t.put("decoder.combine.weight", new int[] {Hd, Dm + Hd});
+        t.put("decoder.out.weight", new int[] {c.tgtVocabSize(), c.outputInputSize()});
+        t.put("decoder.out.bias", new int[] {c.tgtVocabSize()});
+        return t;
+    }
+
+    private static void recurrent(Map<String, int[]> t, String prefix, String cell, int in, int H, int L, int D,
+                                  boolean bias) {
+        final int G = cell.equals("lstm") ? 4 : cell.equals("gru") ? 3 : 1;
+        for (int l = 0; l < L; l++) {
+            for (int dir = 0; dir < D; dir++) {
+                String sfx = "_l" + l + (dir == 1 ? "_reverse" : "");
+                t.put(prefix + ".weight_ih" + sfx, new int[] {G * H, l == 0 ? in : D * H});
+                t.put(prefix + ".weight_hh" + sfx, new int[] {G * H, H});
+                if (bias) {
+                    t.put(prefix + ".bias_ih" + sfx, new int[] {G * H});
+                    t.put(prefix + ".bias_hh" + sfx, new int[] {G * H});
+                }
+            }
+        }
+    }
+
+    private static void checkTensors(StateDict sd, Seq2SeqConfig cfg, String where) throws IOException {
+        Map<String, int[]> want = expectedTensors(cfg, sd.contains("encoder.rnn.bias_ih_l0"),
+                sd.contains("decoder.rnn.bias_ih_l0"));
+        for (Map.Entry<String, int[]> w : want.entrySet()) {
+            String n = w.getKey();
+            if (!sd.contains(n)) {
+                throw new IOException(where + ": missing tensor " + n + " " + Arrays.toString(w.getValue())
+                        + " (the config says " + describe(cfg) + ")");
+            }
+            int[] s;
+            try {
+                s = sd.shape(n);
+            } catch (IllegalArgumentException e) {
+                throw new IOException(where + ": tensor " + n + ": " + e.getMessage(), e);
+            }
+            if (!Arrays.equals(s, w.getValue())) {
+                throw new IOException(where + ": tensor " + n + " must be " + Arrays.toString(w.getValue())
+                        + " for this config (" + describe(cfg) + "), got " + Arrays.toString(s));
+            }
+            String dt = sd.dtype(n);
+            if (!dt.equals("F32") && !dt.equals("F16") && !dt.equals("BF16") && !dt.equals("F64")) {
+                throw new IOException(where + ": tensor " + n + " must be a float tensor (F32, F16, BF16, F64), got " + dt);
+            }
+        }
+        List<String> extra = new ArrayList<>();
+        for (String n : sd.names()) if (!want.containsKey(n)) extra.add(n);
+        if (!extra.isEmpty()) {
+            throw new IOException(where + ": unexpected tensors " + extra + " for this config (" + describe(cfg)
+                    + "); a model file holds exactly the tensors its config needs");
+        }
+    }
+
+    private static String describe(Seq2SeqConfig c) {
+        Seq2SeqConfig.Encoder e = c.encoder();
+        Seq2SeqConfig.Decoder d = c.decoder();
+        return "encoder " + e.cell() + " " + e.numLayers() + "x" + e.hiddenSize() + (e.bidirectional() ? " bidirectional" : "")
+                + ", decoder " + d.cell() + " " + d.numLayers() + "x" + d.hiddenSize() + ", attention " + d.attention()
+                + ", bridge " + d.bridge();
+    }
+
+    private static Seq2Seq build(StateDict sd, Seq2SeqConfig cfg, String where) throws IOException {
+        List<AutoCloseable> made = new ArrayList<>();
+        try {
+            Tensor srcEmb = keep(made, sd.tensor("encoder.embedding.weight"));
+            Tensor tgtEmb = keep(made, sd.tensor("decoder.embedding.weight"));
+            NativeRecurrent enc = keep(made, recurrentLayer(sd, "encoder.rnn", cfg.encoder().cell()));
+            NativeRecurrent dec = keep(made, recurrentLayer(sd, "decoder.rnn", cfg.decoder().cell()));
+            Linear bridge = cfg.decoder().bridge().equals("linear_tanh")
+                    ? keep(made, linear(sd, "decoder.bridge.weight", "decoder.bridge.bias")) : null;
+            Attention att = keep(made, attention(sd, cfg));
+            Linear combine = cfg.decoder().luong() ? keep(made, linear(sd, "decoder.combine.weight", null)) : null;
+            Linear out = keep(made, linear(sd, "decoder.out.weight", "decoder.out.bias"));
+            return new Seq2Seq(cfg, where, srcEmb, tgtEmb, enc, dec, bridge, att, combine, out);
+        } catch (IllegalArgumentException e) {
+            closeAll(made);
+            throw new IOException(where + ": " + e.getMessage(), e);
+        } catch (RuntimeException | Error e) {
+            closeAll(made);
+            throw e;
+        }
+    }
+
+    private static <T extends AutoCloseable> T keep(List<AutoCloseable> made, T t) {
+        if (t != null) made.add(t);
+        return t;
+    }
+
+    private static void closeAll(List<AutoCloseable> made) {
+        for (AutoCloseable c : made) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // closing native memory does not fail
+            }
+        }
+    }
+
+    private static NativeRecurrent recurrentLayer(StateDict sd, String prefix, String cell) {
+        switch (cell) {
+            case "lstm":
+                return Lstm.load(sd, prefix);
+            case "gru":
+                return Gru.load(sd, prefix);
+            case "rnn_relu":
+                return Rnn.load(sd, prefix, Activation.RELU);
+            default:
+                return Rnn.load(sd, prefix, Activation.TANH);
+        }
+    }
+
+    private static Linear linear(StateDict sd, String weight, String bias) {
+        try (Tensor w = sd.tensor(weight); Tensor b = bias == null ? null : sd.tensor(bias)) {
+            return Linear.of(w, b);
+        }
+    }
+
+    private static Attention attention(StateDict sd, Seq2SeqConfig cfg) {
+        final int Hd = cfg.decoder().hiddenSize(), Dm = cfg.encoder().outputSize();
+        switch (cfg.decoder().attention()) {
+            case "bahdanau": {
+                Linear q = linear(sd, "decoder.attention.query.weight", null);
+                Linear k = null;
+                try {
+                    k = linear(sd, "decoder.attention.key.weight", null);
+                    return new Attention.Additive(q, k, sd.tensor("decoder.attention.v.weight"));
+                } catch (RuntimeException e) {
+                    q.close();
+                    if (k != null) k.close();
+                    throw e;
+                }
+            }
+            case "luong_concat": {
+                // v · tanh(W_a [q; h_j]) = v · tanh(W_a[:, :Hd] q + W_a[:, Hd:] h_j): additive with split halves
+                final int A = cfg.decoder().attentionDim();
+                float[] w;
+                try (Tensor wa = sd.tensor("decoder.attention.W.weight")) {
+                    w = wa.toArray();
+                }
+                float[] wq = new float[A * Hd], wk = new float[A * Dm];
+                for (int a = 0; a < A; a++) {
+                    System.arraycopy(w, a * (Hd + Dm), wq, a * Hd, Hd);
+                    System.arraycopy(w, a * (Hd + Dm) + Hd, wk, a * Dm, Dm);
+                }
+                try (Tensor tq = Tensor.of(wq, A, Hd); Tensor tk = Tensor.of(wk, A, Dm)) {
+                    Linear q = Linear.of(tq, null), k = Linear.of(tk, null);
+                    return new Attention.Additive(q, k, sd.tensor("decoder.attention.v.weight"));
+                }
+            }
+            case "luong_general":
+                return new Attention.Dot(linear(sd, "decoder.attention.W.weight", null), Hd);
+            case "luong_dot":
+                return new Attention.Dot(null, Hd);
+            default:
+                return null;
+        }
+    }
+
+    // ---- decoding ----
+
+    /** Greedy decoding of one source sentence (ids in the source vocabulary), at most {@code maxLen} tokens. */
+    public Translation greedy(int[] srcIds, int maxLen) {
+        checkSource(srcIds, "srcIds");
+        checkMaxLen(maxLen);
+        return withModel(() -> {
+            try (DecoderSession s = new DecoderSession(this, srcIds, 1)) {
+                return translation(Greedy.decode(s, config.bosId(), config.eosId(), banned(), maxLen));
+            }
+        });
+    }
+
+    /** Greedy decoding of several sentences: exactly what one call per sentence returns, in order. */
+    public List<Translation> greedy(List<int[]> srcIds, int maxLen) {
+        checkBatch(srcIds);
+        checkMaxLen(maxLen);
+        List<Translation> out = new ArrayList<>(srcIds.size());
+        for (int[] s : srcIds) out.add(greedy(s, maxLen));
+        return out;
+    }
+
+    /**
+     * Beam search (SPEC §1.4): up to {@code beamSize} finished hypotheses, best first by
+     * {@code logProb / ((5 + len) / 6)^lengthPenalty} (0 = raw score).
+     */
+    public List<Translation> beamSearch(int[] srcIds, int beamSize, int maxLen, float lengthPenalty) {
+        checkSource(srcIds, "srcIds");
+        checkBeam(beamSize, maxLen, lengthPenalty);
+        return withModel(() -> {
+            try (DecoderSession s = new DecoderSession(this, srcIds, beamSize)) {
+                List<Hypothesis> hs = BeamSearch.decode(s, config.bosId(), config.eosId(), banned(), beamSize, maxLen,
+                        lengthPenalty);
+                List<Translation> out = new ArrayList<>(hs.size());
+                for (Hypothesis h : hs) out.add(translation(h));
+                return out;
+            }
+        });
+    }
+
+    /** Beam search of several sentences: exactly what one call per sentence returns, in order. */
+    public List<List<Translation>> beamSearch(List<int[]> srcIds, int beamSize, int maxLen, float lengthPenalty) {
+        checkBatch(srcIds);
+        checkBeam(beamSize, maxLen, lengthPenalty);
+        List<List<Translation>> out = new ArrayList<>(srcIds.size());
+        for (int[] s : srcIds) out.add(beamSearch(s, beamSize, maxLen, lengthPenalty));
+        return out;
+    }
+
+    /** Translates text with the model's tokenizer and vocabularies, greedily. */
+    public String translate(String text) {
+        int[] ids = tokenize(text);
+        return detokenize(greedy(ids, defaultMaxLen(ids)).tokens());
+    }
+
+    /** Translates text with beam search (length penalty 0.6); returns the best hypothesis. */
+    public String translate(String text, int beamSize) {
+        int[] ids = tokenize(text);
+        List<Translation> best = beamSearch(ids, beamSize, defaultMaxLen(ids), 0.6f);
+        return detokenize(best.get(0).tokens());
+    }
+
+    private static int defaultMaxLen(int[] ids) {
+        return Math.min(MAX_LEN, 2 * ids.length + 10);
+    }
+
+    /** Splits text into source ids: characters ("char") or whitespace-separated words ("word"). */
+    public int[] tokenize(String text) {
+        if (text == null) throw new IllegalArgumentException("text must not be null");
+        if (config.tokenizer() == null) {
+            throw new IllegalArgumentException("this model has no tokenizer in its config; pass token ids instead");
+        }
+        List<String> pieces = new ArrayList<>();
+        if (config.tokenizer().equals("char")) {
+            text.codePoints().forEach(cp -> pieces.add(new String(Character.toChars(cp))));
+        } else {
+            for (String w : text.trim().split("\\s+")) if (!w.isEmpty()) pieces.add(w);
+        }
+        if (pieces.isEmpty()) throw new IllegalArgumentException("text has no tokens: \"" + text + "\"");
+        Integer unk = srcIndex.get("<unk>");
+        int[] ids = new int[pieces.size()];
+        for (int i = 0; i < ids.length; i++) {
+            Integer id = srcIndex.get(pieces.get(i));
+            if (id == null) {
+                if (unk == null) {
+                    throw new IllegalArgumentException("token \"" + pieces.get(i) + "\" at position " + i
+                            + " is not in the source vocabulary (which has no <unk>)");
+                }
+                id = unk;
+            }
+            ids[i] = id;
+        }
+        return ids;
+    }
+
+    /** Joins target ids into text ("" between characters, " " between words). */
+    public String detokenize(int[] tgtIds) {
+        if (config.tgtTokens() == null) throw new IllegalArgumentException("this model has no target vocabulary");
+        StringBuilder sb = new StringBuilder();
+        String sep = "word".equals(config.tokenizer()) ? " " : "";
+        for (int i = 0; i < tgtIds.length; i++) {
+            if (tgtIds[i] < 0 || tgtIds[i] >= config.tgtVocabSize()) {
+                throw new IllegalArgumentException("target id " + tgtIds[i] + " at position " + i + " is outside [0, "
+                        + config.tgtVocabSize() + ")");
+            }
+            if (i > 0) sb.append(sep);
+            sb.append(config.tgtTokens().get(tgtIds[i]));
+        }
+        return sb.toString();
+    }
+
+    private Translation translation(Hypothesis h) {
+        return new Translation(h.tokensWithoutEnd(), (float) h.logProb(), h.attention());
+    }
+
+    private int[] banned() {
+        return new int[] {config.padId(), config.bosId()};
+    }
+
+    // ---- validation ----
+
+    private void checkSource(int[] ids, String what) {
+        if (ids == null) throw new IllegalArgumentException(what + " must not be null");
+        if (ids.length == 0) throw new IllegalArgumentException(what + " must hold at least one token, got none");
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= config.srcVocabSize()) {
+                throw new IllegalArgumentException(what + "[" + i + "] must be a source id in [0, "
+                        + config.srcVocabSize() + "), got " + ids[i]);
+            }
+        }
+    }
+
+    private void checkBatch(List<int[]> batch) {
+        if (batch == null) throw new IllegalArgumentException("srcIds must not be null");
+        for (int i = 0; i < batch.size(); i++) checkSource(batch.get(i), "srcIds.get(" + i + ")");
+    }
+
+    private static void checkMaxLen(int maxLen) {
+        if (maxLen < 1 || maxLen > MAX_LEN) {
+            throw new IllegalArgumentException("maxLen must be in [1, " + MAX_LEN + "], got " + maxLen);
+        }
+    }
+
+    private static void checkBeam(int beamSize, int maxLen, float lengthPenalty) {
+        if (beamSize < 1 || beamSize > MAX_BEAM) {
+            throw new IllegalArgumentException("beamSize must be in [1, " + MAX_BEAM + "], got " + beamSize);
+        }
+        checkMaxLen(maxLen);
+        if (!Float.isFinite(lengthPenalty)) {
+            throw new IllegalArgumentException("lengthPenalty must be a finite number, got " + lengthPenalty);
+        }
+    }
+
+    private <T> T withModel(java.util.function.Supplier<T> call) {
+        lock.readLock().lock();
+        try {
+            if (closed) throw new IllegalStateException("seq2seq model " + name + " is closed");
+            return call.get();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    // ---- pieces (package-private, for the decoder session) ----
+
+    public Seq2SeqConfig config() {
+        return config;
+    }
+
+    Tensor srcEmbedding() {
+        return srcEmbedding;
+    }
+
+    Tensor tgtEmbedding() {
+        return tgtEmbedding;
+    }
+
+    RecurrentLayer encoder() {
+        return encoder;
+    }
+
+    NativeRecurrent decoderRnn() {
+        return decoderRnn;
+    }
+
+    Linear bridge() {
+        return bridge;
+    }
+
+    Attention attention() {
+        return attention;
+    }
+
+    Linear combine() {
+        return combine;
+    }
+
+    Linear out() {
+        return out;
+    }
+
+    /** Frees the native weights; idempotent. */
+    @Override
+    public void close() {
+        lock.writeLock().lock();
+        try {
+            if (closed) return;
+            closed = true;
+            closeAll(List.of(srcEmbedding, tgtEmbedding, encoder, decoderRnn, out));
+            if (bridge != null) bridge.close();
+            if (attention != null) attention.close();
+            if (combine != null) combine.close();
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Seq2Seq(" + describe(config) + ")";
+    }
+}
