@@ -6,7 +6,8 @@ the inputs, and the outputs computed in float64 (stored as F32). See test/golden
 
     /usr/bin/python3 test/python/make_rnn_golden.py [--out DIR]
 
-Deterministic: the same torch version writes the same bytes. Needs only torch (no numpy, no safetensors package).
+Deterministic: the same torch version writes the same bytes. Needs only torch (no numpy, no safetensors package):
+the file writer is python/jrnn_torch/safetensors_io.py.
 
 Two variants are not in PyTorch: the LSTM with a sigmoid candidate and the GRU with the reset gate applied before the
 matmul. They come from `reference_forward` below, a plain float64 loop over layers, directions, sequences and steps.
@@ -15,14 +16,15 @@ after) equals torch.nn.RNN/LSTM/GRU to 1e-12 on every case's exact configuration
 """
 
 import argparse
-import json
 import math
 import os
 import random
-import struct
 import sys
 
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from jrnn_torch.safetensors_io import write_safetensors  # noqa: E402  (the shared writer)
 
 SEED = 20240611
 CELLS = ["rnn_tanh", "rnn_relu", "lstm", "lstm_sigmoid", "gru", "gru_before"]
@@ -276,35 +278,6 @@ def extra_cases():
             c["hidden_size"] = 7
         out.append((kind, c, None))
     return out
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# safetensors, written by hand: u64 LE header length, JSON header, raw little-endian data.
-
-def write_safetensors(path, tensors, metadata):
-    header = {"__metadata__": metadata}
-    blobs = []
-    offset = 0
-    for name, t in tensors:
-        t = t.contiguous()
-        if t.dtype == torch.float32:
-            dtype, fmt = "F32", "<f"
-        elif t.dtype == torch.int64:
-            dtype, fmt = "I64", "<q"
-        else:
-            raise TypeError(f"{name}: {t.dtype}")
-        values = t.reshape(-1).tolist()
-        blob = struct.pack(fmt[0] + fmt[1] * len(values), *values)
-        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * ((-len(text)) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for blob in blobs:
-            f.write(blob)
 
 
 # ---------------------------------------------------------------------------------------------------------------

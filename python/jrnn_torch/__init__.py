@@ -1,0 +1,2 @@
+"""PyTorch side of jrnn: reference seq2seq modules (SPEC 1.3), decoding (SPEC 1.4) and export to one
+.safetensors file that io.jrnn.Seq2Seq.load reads."""
