@@ -171,8 +171,8 @@ abstract class NativeRecurrent implements RecurrentLayer {
 
     @Override
     public RecurrentOutput forward(Tensor x, int[] lengths, Tensor h0, Tensor c0) {
-        int[] tb = checkInput(x);
-        final int T = tb[0], B = tb[1];
+        checkInput(x);
+        final int T = x.dim(0), B = x.dim(1);
         final int LD = numLayers * numDirections;
         Tensor out = Tensor.uninitialized(T, B, numDirections * outputSize);
         Tensor hn = null, cn = null;
@@ -191,8 +191,8 @@ abstract class NativeRecurrent implements RecurrentLayer {
 
     @Override
     public void forward(Tensor x, int[] lengths, Tensor h0, Tensor c0, Tensor output, Tensor hn, Tensor cn) {
-        int[] tb = checkInput(x);
-        final int T = tb[0], B = tb[1];
+        checkInput(x);
+        final int T = x.dim(0), B = x.dim(1);
         final int LD = numLayers * numDirections;
         checkLengths(lengths, T, B);
         checkOptional("h0", h0, LD, B, outputSize);
@@ -247,16 +247,14 @@ abstract class NativeRecurrent implements RecurrentLayer {
 
     // ---- validation ----
 
-    /** Checks x is an open [T,B,I] tensor with T, B >= 1; returns {T, B}. */
-    int[] checkInput(Tensor x) {
+    /** Checks x is an open [T,B,I] tensor with T, B >= 1 (allocation-free unless it throws). */
+    void checkInput(Tensor x) {
         if (x == null) throw new IllegalArgumentException("x must not be null");
-        int[] s = x.shape();
-        if (s.length != 3 || s[2] != inputSize || s[0] < 1 || s[1] < 1) {
+        if (x.rank() != 3 || x.dim(2) != inputSize || x.dim(0) < 1 || x.dim(1) < 1) {
             throw new IllegalArgumentException("x must be [T,B," + inputSize + "] with T, B >= 1 (input_size "
-                    + inputSize + " from " + source + "), got " + Arrays.toString(s));
+                    + inputSize + " from " + source + "), got " + Arrays.toString(x.shape()));
         }
         requireOpen("x", x);
-        return new int[] {s[0], s[1]};
     }
 
     static void checkLengths(int[] lengths, int T, int B) {
@@ -282,15 +280,22 @@ abstract class NativeRecurrent implements RecurrentLayer {
         checkOptional(name, t, LD, B, hiddenSize);
     }
 
-    void checkOptional(String name, Tensor t, int... expected) {
+    void checkOptional(String name, Tensor t, int d0, int d1, int d2) {
         if (t == null) return;
-        int[] s = t.shape();
-        if (!Arrays.equals(s, expected)) {
-            throw new IllegalArgumentException(name + " must be " + Arrays.toString(expected) + " ("
-                    + sizesText() + ", " + numLayers + " layer" + (numLayers > 1 ? "s" : "")
-                    + (numDirections == 2 ? ", bidirectional" : "") + "), got " + Arrays.toString(s));
-        }
+        if (!t.hasShape(d0, d1, d2)) shapeError(name, t, new int[] {d0, d1, d2});
         requireOpen(name, t);
+    }
+
+    void checkOptional(String name, Tensor t, int d0, int d1) {
+        if (t == null) return;
+        if (!t.hasShape(d0, d1)) shapeError(name, t, new int[] {d0, d1});
+        requireOpen(name, t);
+    }
+
+    private void shapeError(String name, Tensor t, int[] expected) {
+        throw new IllegalArgumentException(name + " must be " + Arrays.toString(expected) + " ("
+                + sizesText() + ", " + numLayers + " layer" + (numLayers > 1 ? "s" : "")
+                + (numDirections == 2 ? ", bidirectional" : "") + "), got " + Arrays.toString(t.shape()));
     }
 
     static void requireOpen(String name, Tensor t) {

@@ -48,11 +48,11 @@ public final class RecurrentStream implements AutoCloseable {
     public void step(Tensor x, Tensor y) {
         Tensor hs = state();
         if (x == null) throw new IllegalArgumentException("x must not be null");
-        int[] s = x.shape();
-        if (s.length != 2 || s[0] != batch || s[1] != layer.inputSize) {
+        if (!x.hasShape(batch, layer.inputSize)) {
             throw new IllegalArgumentException("x must be [" + batch + "," + layer.inputSize + "] (batch " + batch
-                    + " of this stream, input_size " + layer.inputSize + "), got " + Arrays.toString(s));
+                    + " of this stream, input_size " + layer.inputSize + "), got " + Arrays.toString(x.shape()));
         }
+        NativeRecurrent.requireOpen("x", x);
         if (y == null) throw new IllegalArgumentException("y must not be null");
         layer.checkOptional("y", y, batch, layer.outputSize);
         layer.step(batch, x, hs, c, y);

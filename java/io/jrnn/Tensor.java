@@ -88,6 +88,16 @@ public final class Tensor implements AutoCloseable {
         return shape[i];
     }
 
+    /** Whether the shape is exactly [d0, d1] (no allocation: the per-call checks use it). */
+    boolean hasShape(int d0, int d1) {
+        return shape.length == 2 && shape[0] == d0 && shape[1] == d1;
+    }
+
+    /** Whether the shape is exactly [d0, d1, d2]. */
+    boolean hasShape(int d0, int d1, int d2) {
+        return shape.length == 3 && shape[0] == d0 && shape[1] == d1 && shape[2] == d2;
+    }
+
     public int rank() {
         return shape.length;
     }
