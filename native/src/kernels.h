@@ -67,6 +67,33 @@ struct KernelTable {
     // Elman: h = act(gx + gh), act = tanh or relu.
     void (*rnn_cell_f32)(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh,
                          float* h, const uint8_t* active, bool relu);
+
+    // ---- seq2seq: attention and softmax (jrnn.h has the semantics) ----
+    // scores[i,j] = sum_a v[a] * tanh(qproj[i,a] + keys[j,a]);  qproj[M,A], keys[S,A], v[A], scores[M,S]
+    void (*attn_additive_f32)(int M, int S, int A, const float* qproj, const float* keys, const float* v,
+                              float* scores);
+    // scores[i,j] = q[i,:] . mem[j,:];  q[M,Dm], mem[S,Dm], scores[M,S]
+    void (*attn_dot_f32)(int M, int S, int Dm, const float* q, const float* mem, float* scores);
+    // ctx[i,:] = sum_j alpha[i,j] * mem[j,:];  alpha[M,S], mem[S,Dm], ctx[M,Dm]
+    void (*attn_context_f32)(int M, int S, int Dm, const float* alpha, const float* mem, float* ctx);
+    // Row-wise over x[M,N] into y[M,N] (y == x allowed), valid[N] or nullptr. Returns the rows written: M, or
+    // the index of the first row without a valid entry above -inf (it and the rows after it are untouched).
+    int (*softmax_f32)(int M, int N, const float* x, const uint8_t* valid, float* y);
+    int (*log_softmax_f32)(int M, int N, const float* x, const uint8_t* valid, float* y);
+
+    // ---- the cell passes above on columns [j0, j1) of each row only (0 <= j0 <= j1 <= H): a thread of the
+    // recurrent driver owns a block of hidden units. Same arguments otherwise (gates still H apart); the full
+    // versions are these with [0, H).
+    void (*lstm_cell_cols_f32)(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                               int64_t ldgh, float* c, float* h, const uint8_t* active, bool sigmoid_candidate);
+    void (*gru_cell_cols_f32)(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                              int64_t ldgh, const float* b_hn, float* h, const uint8_t* active);
+    void (*gru_gates_cols_f32)(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                               int64_t ldgh, const float* h, float* z, float* rh, const uint8_t* active);
+    void (*gru_update_cols_f32)(int B, int H, int j0, int j1, const float* gx_n, int64_t ldgx, const float* ghn,
+                                int64_t ldgh, const float* z, float* h, const uint8_t* active);
+    void (*rnn_cell_cols_f32)(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                              int64_t ldgh, float* h, const uint8_t* active, bool relu);
 };
 
 namespace ref {

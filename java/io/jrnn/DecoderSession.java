@@ -135,7 +135,7 @@ final class DecoderSession implements StepScorer, AutoCloseable {
                 rnnStep(n, emb.pointer());
                 m.out().forward(n, top, Hd, logits.pointer(), V);
         }
-        check(JrnnNative.jrnn_log_softmax_f32(n, V, logits.pointer(), null, logits.pointer()), "log-softmax");
+        softmaxRows(true, n, V, logits.pointer(), logits.pointer());
         logits.pointer().get(logProbs, 0, n * V);
         if (attention != null && prepared != null) {
             for (int j = 0; j < n; j++) {
@@ -149,8 +149,32 @@ final class DecoderSession implements StepScorer, AutoCloseable {
     /** scores, alpha = softmax(scores), ctx = alpha . H for queries q[n, Hd]. */
     private void attend(FloatPointer q, int n) {
         m.attention().score(q, n, prepared, scratch.pointer(), scores.pointer());
-        check(JrnnNative.jrnn_softmax_f32(n, S, scores.pointer(), null, alpha.pointer()), "attention softmax");
+        softmaxRows(false, n, S, scores.pointer(), alpha.pointer());
         check(JrnnNative.jrnn_attn_context_f32(n, S, Dm, alpha.pointer(), memory.pointer(), ctx.pointer()), "context");
+    }
+
+    /**
+     * (Log-)softmax of rows x[n, width] into y. Nothing is masked here, so the kernel fails only on a row whose every
+     * entry is -inf (weights of -inf): such a row becomes NaN, as IEEE 754 has it (-inf - max = -inf - -inf = NaN),
+     * like a row holding a NaN, and decoding goes on.
+     */
+    private static void softmaxRows(boolean log, int n, int width, FloatPointer x, FloatPointer y) {
+        if (softmax(log, n, width, x, y) == JrnnNative.OK) return;
+        float[] nan = null;
+        for (int r = 0; r < n; r++) {
+            FloatPointer xr = new FloatView(x, (long) r * width), yr = new FloatView(y, (long) r * width);
+            if (softmax(log, 1, width, xr, yr) == JrnnNative.OK) continue;
+            if (nan == null) {
+                nan = new float[width];
+                java.util.Arrays.fill(nan, Float.NaN);
+            }
+            yr.put(nan, 0, width);
+        }
+    }
+
+    private static int softmax(boolean log, int n, int width, FloatPointer x, FloatPointer y) {
+        return log ? JrnnNative.jrnn_log_softmax_f32(n, width, x, null, y)
+                : JrnnNative.jrnn_softmax_f32(n, width, x, null, y);
     }
 
     private void rnnStep(int n, FloatPointer in) {

@@ -1,6 +1,8 @@
 package io.jrnn;
 
 import java.io.IOException;
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,7 +25,11 @@ import io.jrnn.decode.Hypothesis;
  * log-probabilities.
  *
  * <p>Thread safety: a loaded model is immutable; any number of threads may decode with it at once (each call owns
- * its buffers). {@link #close()} waits for calls in flight.
+ * its buffers, and results do not depend on how many threads decode). {@link #close()} waits for calls in flight;
+ * any call after it throws {@link IllegalStateException}.
+ *
+ * <p>Memory: the weights live in native memory until {@link #close()} (idempotent). A model that is never closed
+ * is freed once it is garbage collected (a {@link Cleaner} backstop), but only then: close models you are done with.
  */
 public final class Seq2Seq implements AutoCloseable {
     /** Upper bounds that catch absurd arguments before anything is allocated. */
@@ -37,7 +43,11 @@ public final class Seq2Seq implements AutoCloseable {
     private final Attention attention;
     private final Map<String, Integer> srcIndex;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
-    private boolean closed;
+    private volatile boolean closed; // written under the write lock; read without it by the pure-Java calls
+    private final Cleaner.Cleanable cleanable;
+
+    /** Frees what a model that was never closed still holds, once it is unreachable. */
+    private static final Cleaner CLEANER = Cleaner.create();
 
     private Seq2Seq(Seq2SeqConfig config, String name, Tensor srcEmbedding, Tensor tgtEmbedding,
                     NativeRecurrent encoder, NativeRecurrent decoderRnn, Linear bridge, Attention attention,
@@ -58,6 +68,10 @@ public final class Seq2Seq implements AutoCloseable {
             for (int i = 0; i < config.srcTokens().size(); i++) idx.putIfAbsent(config.srcTokens().get(i), i);
         }
         this.srcIndex = idx;
+        // the action holds the parts, never the model, so that the model can become unreachable
+        List<AutoCloseable> parts = new ArrayList<>(List.of(srcEmbedding, tgtEmbedding, encoder, decoderRnn, out));
+        for (AutoCloseable p : new AutoCloseable[] {bridge, attention, combine}) if (p != null) parts.add(p);
+        this.cleanable = CLEANER.register(this, () -> closeAll(parts));
     }
 
     /**
@@ -297,6 +311,7 @@ public final class Seq2Seq implements AutoCloseable {
     public List<Translation> beamSearch(int[] srcIds, int beamSize, int maxLen, float lengthPenalty) {
         checkSource(srcIds, "srcIds");
         checkBeam(beamSize, maxLen, lengthPenalty);
+        checkBeamScores(beamSize);
         return withModel(() -> {
             try (DecoderSession s = new DecoderSession(this, srcIds, beamSize)) {
                 List<Hypothesis> hs = BeamSearch.decode(s, config.bosId(), config.eosId(), banned(), beamSize, maxLen,
@@ -312,6 +327,7 @@ public final class Seq2Seq implements AutoCloseable {
     public List<List<Translation>> beamSearch(List<int[]> srcIds, int beamSize, int maxLen, float lengthPenalty) {
         checkBatch(srcIds);
         checkBeam(beamSize, maxLen, lengthPenalty);
+        checkBeamScores(beamSize);
         List<List<Translation>> out = new ArrayList<>(srcIds.size());
         for (int[] s : srcIds) out.add(beamSearch(s, beamSize, maxLen, lengthPenalty));
         return out;
@@ -323,11 +339,14 @@ public final class Seq2Seq implements AutoCloseable {
         return detokenize(greedy(ids, defaultMaxLen(ids)).tokens());
     }
 
-    /** Translates text with beam search (length penalty 0.6); returns the best hypothesis. */
+    /**
+     * Translates text with beam search (length penalty 0.6); returns the best hypothesis, or "" when there is none
+     * (beam search keeps no hypothesis whose score is NaN, which only a model with NaN weights produces).
+     */
     public String translate(String text, int beamSize) {
         int[] ids = tokenize(text);
         List<Translation> best = beamSearch(ids, beamSize, defaultMaxLen(ids), 0.6f);
-        return detokenize(best.get(0).tokens());
+        return best.isEmpty() ? "" : detokenize(best.get(0).tokens());
     }
 
     private static int defaultMaxLen(int[] ids) {
@@ -336,6 +355,7 @@ public final class Seq2Seq implements AutoCloseable {
 
     /** Splits text into source ids: characters ("char") or whitespace-separated words ("word"). */
     public int[] tokenize(String text) {
+        ensureOpen();
         if (text == null) throw new IllegalArgumentException("text must not be null");
         if (config.tokenizer() == null) {
             throw new IllegalArgumentException("this model has no tokenizer in its config; pass token ids instead");
@@ -365,6 +385,8 @@ public final class Seq2Seq implements AutoCloseable {
 
     /** Joins target ids into text ("" between characters, " " between words). */
     public String detokenize(int[] tgtIds) {
+        ensureOpen();
+        if (tgtIds == null) throw new IllegalArgumentException("tgtIds must not be null");
         if (config.tgtTokens() == null) throw new IllegalArgumentException("this model has no target vocabulary");
         StringBuilder sb = new StringBuilder();
         String sep = "word".equals(config.tokenizer()) ? " " : "";
@@ -421,13 +443,28 @@ public final class Seq2Seq implements AutoCloseable {
         }
     }
 
+    /** beamSize rows of tgt_vocab_size scores each step: one Java array and one native tensor must hold them. */
+    private void checkBeamScores(int beamSize) {
+        long scores = (long) beamSize * config.tgtVocabSize();
+        if (scores > Tensor.MAX_SIZE) {
+            throw new IllegalArgumentException("beamSize " + beamSize + " times tgt_vocab_size " + config.tgtVocabSize()
+                    + " is " + scores + " scores per step, more than the " + Tensor.MAX_SIZE + " an array holds");
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) throw new IllegalStateException("seq2seq model " + name + " is closed");
+    }
+
     private <T> T withModel(java.util.function.Supplier<T> call) {
         lock.readLock().lock();
         try {
-            if (closed) throw new IllegalStateException("seq2seq model " + name + " is closed");
+            ensureOpen();
             return call.get();
         } finally {
             lock.readLock().unlock();
+            // the parts run native code during call.get(); the Cleaner must not free them before it returns
+            Reference.reachabilityFence(this);
         }
     }
 
@@ -469,17 +506,14 @@ public final class Seq2Seq implements AutoCloseable {
         return out;
     }
 
-    /** Frees the native weights; idempotent. */
+    /** Frees the native weights, after the calls in flight return; idempotent. */
     @Override
     public void close() {
         lock.writeLock().lock();
         try {
             if (closed) return;
             closed = true;
-            closeAll(List.of(srcEmbedding, tgtEmbedding, encoder, decoderRnn, out));
-            if (bridge != null) bridge.close();
-            if (attention != null) attention.close();
-            if (combine != null) combine.close();
+            cleanable.clean(); // runs the cleaning action now, once; the Cleaner will not run it again
         } finally {
             lock.writeLock().unlock();
         }

@@ -12,6 +12,8 @@ import io.jrnn.internal.Json;
 /**
  * The {@code jrnn.config} metadata of a seq2seq model file (SPEC §1.3), parsed and checked.
  *
+ * <p>Thread safety: immutable (the token lists are unmodifiable); share it freely.
+ *
  * @param srcTokens source vocabulary (id → token) or null
  * @param tgtTokens target vocabulary or null
  * @param tokenizer "char", "word" or null: how {@link Seq2Seq#translate(String)} splits text

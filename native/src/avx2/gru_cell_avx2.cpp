@@ -41,53 +41,68 @@ JRNN_AVX2_INLINE void gru_update_block_avx2(const float* gx_n, const float* ghn,
 
 }  // namespace
 
-// gx[B,3H] (ldgx), gh[B,3H] (ldgh), b_hn[H], h[B,H] (row stride H).
-JRNN_AVX2 void gru_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh,
-                            const float* b_hn, float* h, const uint8_t* active) {
+// gx[B,3H] (ldgx), gh[B,3H] (ldgh), b_hn[H], h[B,H] (row stride H); columns [j0, j1) of each row (all three).
+JRNN_AVX2 void gru_cell_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                                 int64_t ldgh, const float* b_hn, float* h, const uint8_t* active) {
     const __m256i none = _mm256_setzero_si256();
-    const __m256i tail = mask_first_avx2(H % 8);
+    const __m256i tail = mask_first_avx2((j1 - j0) % 8);
     for (int b = 0; b < B; ++b) {
         if (active && !active[b]) continue;
         const float* gxb = gx + b * ldgx;
         const float* ghb = gh + b * ldgh;
         float* hb = h + static_cast<int64_t>(b) * H;
-        int j = 0;
-        for (; j + 8 <= H; j += 8) gru_cell_block_avx2<false>(gxb + j, ghb + j, H, b_hn + j, hb + j, none);
-        if (j < H) gru_cell_block_avx2<true>(gxb + j, ghb + j, H, b_hn + j, hb + j, tail);
+        int j = j0;
+        for (; j + 8 <= j1; j += 8) gru_cell_block_avx2<false>(gxb + j, ghb + j, H, b_hn + j, hb + j, none);
+        if (j < j1) gru_cell_block_avx2<true>(gxb + j, ghb + j, H, b_hn + j, hb + j, tail);
     }
 }
 
-// gx[B,3H] (ldgx; r, z blocks read), gh[B,2H] (ldgh), h, z, rh [B,H] (row stride H).
-JRNN_AVX2 void gru_gates_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh,
-                             const float* h, float* z, float* rh, const uint8_t* active) {
+// gx[B,3H] (ldgx; r, z blocks read), gh[B,2H] (ldgh), h, z, rh [B,H] (row stride H); columns [j0, j1).
+JRNN_AVX2 void gru_gates_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                                  int64_t ldgh, const float* h, float* z, float* rh, const uint8_t* active) {
     const __m256i none = _mm256_setzero_si256();
-    const __m256i tail = mask_first_avx2(H % 8);
+    const __m256i tail = mask_first_avx2((j1 - j0) % 8);
     for (int b = 0; b < B; ++b) {
         if (active && !active[b]) continue;
         const float* gxb = gx + b * ldgx;
         const float* ghb = gh + b * ldgh;
         const int64_t o = static_cast<int64_t>(b) * H;
-        int j = 0;
-        for (; j + 8 <= H; j += 8)
+        int j = j0;
+        for (; j + 8 <= j1; j += 8)
             gru_gates_block_avx2<false>(gxb + j, ghb + j, H, h + o + j, z + o + j, rh + o + j, none);
-        if (j < H) gru_gates_block_avx2<true>(gxb + j, ghb + j, H, h + o + j, z + o + j, rh + o + j, tail);
+        if (j < j1) gru_gates_block_avx2<true>(gxb + j, ghb + j, H, h + o + j, z + o + j, rh + o + j, tail);
     }
 }
 
-// gx_n[B,H] (ldgx), ghn[B,H] (ldgh), z and h [B,H] (row stride H).
-JRNN_AVX2 void gru_update_f32(int B, int H, const float* gx_n, int64_t ldgx, const float* ghn, int64_t ldgh,
-                              const float* z, float* h, const uint8_t* active) {
+// gx_n[B,H] (ldgx), ghn[B,H] (ldgh), z and h [B,H] (row stride H); columns [j0, j1).
+JRNN_AVX2 void gru_update_cols_f32(int B, int H, int j0, int j1, const float* gx_n, int64_t ldgx, const float* ghn,
+                                   int64_t ldgh, const float* z, float* h, const uint8_t* active) {
     const __m256i none = _mm256_setzero_si256();
-    const __m256i tail = mask_first_avx2(H % 8);
+    const __m256i tail = mask_first_avx2((j1 - j0) % 8);
     for (int b = 0; b < B; ++b) {
         if (active && !active[b]) continue;
         const float* gxb = gx_n + b * ldgx;
         const float* ghb = ghn + b * ldgh;
         const int64_t o = static_cast<int64_t>(b) * H;
-        int j = 0;
-        for (; j + 8 <= H; j += 8) gru_update_block_avx2<false>(gxb + j, ghb + j, z + o + j, h + o + j, none);
-        if (j < H) gru_update_block_avx2<true>(gxb + j, ghb + j, z + o + j, h + o + j, tail);
+        int j = j0;
+        for (; j + 8 <= j1; j += 8) gru_update_block_avx2<false>(gxb + j, ghb + j, z + o + j, h + o + j, none);
+        if (j < j1) gru_update_block_avx2<true>(gxb + j, ghb + j, z + o + j, h + o + j, tail);
     }
+}
+
+JRNN_AVX2 void gru_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh,
+                            const float* b_hn, float* h, const uint8_t* active) {
+    gru_cell_cols_f32(B, H, 0, H, gx, ldgx, gh, ldgh, b_hn, h, active);
+}
+
+JRNN_AVX2 void gru_gates_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh,
+                             const float* h, float* z, float* rh, const uint8_t* active) {
+    gru_gates_cols_f32(B, H, 0, H, gx, ldgx, gh, ldgh, h, z, rh, active);
+}
+
+JRNN_AVX2 void gru_update_f32(int B, int H, const float* gx_n, int64_t ldgx, const float* ghn, int64_t ldgh,
+                              const float* z, float* h, const uint8_t* active) {
+    gru_update_cols_f32(B, H, 0, H, gx_n, ldgx, ghn, ldgh, z, h, active);
 }
 
 }  // namespace jrnn::avx2

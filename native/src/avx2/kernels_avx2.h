@@ -28,6 +28,22 @@ JRNN_AVX2 void gru_update_f32(int B, int H, const float* gx_n, int64_t ldgx, con
                               const float* z, float* h, const uint8_t* active);
 JRNN_AVX2 void rnn_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh, float* h,
                             const uint8_t* active, bool relu);
+JRNN_AVX2 void attn_additive_f32(int M, int S, int A, const float* qproj, const float* keys, const float* v,
+                                 float* scores);
+JRNN_AVX2 void attn_dot_f32(int M, int S, int Dm, const float* q, const float* mem, float* scores);
+JRNN_AVX2 void attn_context_f32(int M, int S, int Dm, const float* alpha, const float* mem, float* ctx);
+JRNN_AVX2 int softmax_f32(int M, int N, const float* x, const uint8_t* valid, float* y);
+JRNN_AVX2 int log_softmax_f32(int M, int N, const float* x, const uint8_t* valid, float* y);
+JRNN_AVX2 void lstm_cell_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                                  int64_t ldgh, float* c, float* h, const uint8_t* active, bool sigmoid_candidate);
+JRNN_AVX2 void gru_cell_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                                 int64_t ldgh, const float* b_hn, float* h, const uint8_t* active);
+JRNN_AVX2 void gru_gates_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                                  int64_t ldgh, const float* h, float* z, float* rh, const uint8_t* active);
+JRNN_AVX2 void gru_update_cols_f32(int B, int H, int j0, int j1, const float* gx_n, int64_t ldgx, const float* ghn,
+                                   int64_t ldgh, const float* z, float* h, const uint8_t* active);
+JRNN_AVX2 void rnn_cell_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                                 int64_t ldgh, float* h, const uint8_t* active, bool relu);
 
 // ---- lane masks for tails ----
 

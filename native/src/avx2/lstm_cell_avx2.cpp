@@ -22,22 +22,27 @@ JRNN_AVX2_INLINE void lstm_block_avx2(const float* gx, const float* gh, int H, f
 
 }  // namespace
 
-// gx[B,4H] (ldgx), gh[B,4H] (ldgh), c[B,H] and h[B,H] (row stride H).
-JRNN_AVX2 void lstm_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh, float* c,
-                             float* h, const uint8_t* active, bool sigmoid_candidate) {
+// gx[B,4H] (ldgx), gh[B,4H] (ldgh), c[B,H] and h[B,H] (row stride H); columns [j0, j1) of each row.
+JRNN_AVX2 void lstm_cell_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                                  int64_t ldgh, float* c, float* h, const uint8_t* active, bool sigmoid_candidate) {
     const __m256i none = _mm256_setzero_si256();
-    const __m256i tail = mask_first_avx2(H % 8);
+    const __m256i tail = mask_first_avx2((j1 - j0) % 8);
     for (int b = 0; b < B; ++b) {
         if (active && !active[b]) continue;
         const float* gxb = gx + b * ldgx;
         const float* ghb = gh + b * ldgh;
         float* cb = c + static_cast<int64_t>(b) * H;
         float* hb = h + static_cast<int64_t>(b) * H;
-        int j = 0;
-        for (; j + 8 <= H; j += 8)
+        int j = j0;
+        for (; j + 8 <= j1; j += 8)
             lstm_block_avx2<false>(gxb + j, ghb + j, H, cb + j, hb + j, none, sigmoid_candidate);
-        if (j < H) lstm_block_avx2<true>(gxb + j, ghb + j, H, cb + j, hb + j, tail, sigmoid_candidate);
+        if (j < j1) lstm_block_avx2<true>(gxb + j, ghb + j, H, cb + j, hb + j, tail, sigmoid_candidate);
     }
+}
+
+JRNN_AVX2 void lstm_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh, float* c,
+                             float* h, const uint8_t* active, bool sigmoid_candidate) {
+    lstm_cell_cols_f32(B, H, 0, H, gx, ldgx, gh, ldgh, c, h, active, sigmoid_candidate);
 }
 
 }  // namespace jrnn::avx2

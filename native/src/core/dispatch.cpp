@@ -1,8 +1,10 @@
 // One kernel table chosen at load: AVX2/FMA when the CPU and OS support it, unless JRNN_ISA=ref.
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 
+#include "core/pool.h"
 #include "jrnn/jrnn.h"
 #include "kernels.h"
 
@@ -43,6 +45,15 @@ int jrnn_set_isa(int isa) {
     jrnn::g_isa.store(isa);
     return JRNN_OK;
 }
+
+// At most jrnn::kMaxThreads. JRNN_ERR_NOMEM when fewer threads than that could be started (jrnn_threads() says
+// how many run).
+int jrnn_set_threads(int n) {
+    const int got = jrnn::set_threads(n);
+    return n >= 1 && got < std::min(n, jrnn::kMaxThreads) ? JRNN_ERR_NOMEM : JRNN_OK;
+}
+
+int jrnn_threads(void) { return jrnn::threads(); }
 
 void jrnn_sigmoid_f32(const float* x, float* y, int64_t n) { jrnn::kernels().sigmoid_f32(x, y, n); }
 void jrnn_tanh_f32(const float* x, float* y, int64_t n) { jrnn::kernels().tanh_f32(x, y, n); }

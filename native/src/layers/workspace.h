@@ -1,5 +1,6 @@
 // Per-thread scratch arena: grown on demand, reused across calls, so steady-state calls allocate nothing.
-// A loaded model is shared by threads; each thread carves its own buffers from its own arena.
+// A loaded model is shared by threads; each calling thread carves its own buffers from its own arena. The pool's
+// workers (core/pool.h) write disjoint columns of the buffers their caller carved, so they need no arena.
 #ifndef JRNN_LAYERS_WORKSPACE_H
 #define JRNN_LAYERS_WORKSPACE_H
 

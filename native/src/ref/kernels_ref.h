@@ -22,6 +22,21 @@ void gru_update_f32(int B, int H, const float* gx_n, int64_t ldgx, const float* 
                     float* h, const uint8_t* active);
 void rnn_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh, float* h,
                   const uint8_t* active, bool relu);
+void attn_additive_f32(int M, int S, int A, const float* qproj, const float* keys, const float* v, float* scores);
+void attn_dot_f32(int M, int S, int Dm, const float* q, const float* mem, float* scores);
+void attn_context_f32(int M, int S, int Dm, const float* alpha, const float* mem, float* ctx);
+int softmax_f32(int M, int N, const float* x, const uint8_t* valid, float* y);
+int log_softmax_f32(int M, int N, const float* x, const uint8_t* valid, float* y);
+void lstm_cell_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh,
+                        float* c, float* h, const uint8_t* active, bool sigmoid_candidate);
+void gru_cell_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh,
+                       const float* b_hn, float* h, const uint8_t* active);
+void gru_gates_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh,
+                        const float* h, float* z, float* rh, const uint8_t* active);
+void gru_update_cols_f32(int B, int H, int j0, int j1, const float* gx_n, int64_t ldgx, const float* ghn,
+                         int64_t ldgh, const float* z, float* h, const uint8_t* active);
+void rnn_cell_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh,
+                       float* h, const uint8_t* active, bool relu);
 
 // scalar helpers shared by the reference cells
 inline float sigmoid1(float x) { return 1.0f / (1.0f + std::exp(-x)); }

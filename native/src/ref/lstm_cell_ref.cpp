@@ -5,15 +5,15 @@
 
 namespace jrnn::ref {
 
-void lstm_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh, float* c, float* h,
-                   const uint8_t* active, bool sigmoid_candidate) {
+void lstm_cell_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh,
+                        float* c, float* h, const uint8_t* active, bool sigmoid_candidate) {
     for (int b = 0; b < B; ++b) {
         if (active && !active[b]) continue;
         const float* gxb = gx + b * ldgx;
         const float* ghb = gh + b * ldgh;
         float* cb = c + static_cast<int64_t>(b) * H;
         float* hb = h + static_cast<int64_t>(b) * H;
-        for (int j = 0; j < H; ++j) {
+        for (int j = j0; j < j1; ++j) {
             const float i = sigmoid1(gxb[j] + ghb[j]);
             const float f = sigmoid1(gxb[H + j] + ghb[H + j]);
             const float gp = gxb[2 * H + j] + ghb[2 * H + j];
@@ -24,6 +24,11 @@ void lstm_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh,
             hb[j] = o * std::tanh(cn);
         }
     }
+}
+
+void lstm_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh, float* c, float* h,
+                   const uint8_t* active, bool sigmoid_candidate) {
+    lstm_cell_cols_f32(B, H, 0, H, gx, ldgx, gh, ldgh, c, h, active, sigmoid_candidate);
 }
 
 }  // namespace jrnn::ref

@@ -5,6 +5,8 @@ namespace jrnn::ref {
 const KernelTable kTable = {
     "ref",         sigmoid_f32,  tanh_f32,      exp_f32,        gemm_packed_f32, lstm_cell_f32,
     gru_cell_f32,  gru_gates_f32, gru_update_f32, rnn_cell_f32,
+    attn_additive_f32, attn_dot_f32, attn_context_f32, softmax_f32, log_softmax_f32,  // seq2seq
+    lstm_cell_cols_f32, gru_cell_cols_f32, gru_gates_cols_f32, gru_update_cols_f32, rnn_cell_cols_f32,  // threads
 };
 
 }  // namespace jrnn::ref

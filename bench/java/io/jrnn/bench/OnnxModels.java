@@ -1,0 +1,133 @@
+package io.jrnn.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import io.jrnn.bench.Cases.Case;
+import io.jrnn.bench.Cases.Weights;
+
+/**
+ * Builds, byte by byte, the ONNX model of a case: one LSTM / GRU ({@code linear_before_reset=1}, PyTorch's GRU) /
+ * RNN (tanh) node, opset 14, with the case's weights as initializers. No ONNX library: the protobuf messages are
+ * encoded with {@link ProtoWriter}, field numbers from {@code onnx.proto}.
+ *
+ * <p>Graph: {@code X[T,B,I]} in; {@code Y[T,1,B,H]}, {@code Y_h[1,B,H]} (and {@code Y_c[1,B,H]} for the LSTM) out.
+ * ONNX stacks the gates in its own order, so PyTorch's blocks are reordered: LSTM i,f,g,o → i,o,f,c; GRU r,z,n →
+ * z,r,h; and the bias is one tensor {@code B = [W_b ‖ R_b]}.
+ */
+final class OnnxModels {
+    private OnnxModels() {}
+
+    static final int OPSET = 14;
+    static final int IR_VERSION = 8;
+
+    // onnx.proto field numbers
+    private static final int MODEL_IR_VERSION = 1, MODEL_PRODUCER_NAME = 2, MODEL_GRAPH = 7, MODEL_OPSET_IMPORT = 8;
+    private static final int OPSET_DOMAIN = 1, OPSET_VERSION = 2;
+    private static final int GRAPH_NODE = 1, GRAPH_NAME = 2, GRAPH_INITIALIZER = 5, GRAPH_INPUT = 11, GRAPH_OUTPUT = 12;
+    private static final int NODE_INPUT = 1, NODE_OUTPUT = 2, NODE_NAME = 3, NODE_OP_TYPE = 4, NODE_ATTRIBUTE = 5;
+    private static final int ATTR_NAME = 1, ATTR_I = 3, ATTR_TYPE = 20, ATTR_TYPE_INT = 2;
+    private static final int TENSOR_DIMS = 1, TENSOR_DATA_TYPE = 2, TENSOR_NAME = 8, TENSOR_RAW_DATA = 9;
+    private static final int VALUE_INFO_NAME = 1, VALUE_INFO_TYPE = 2;
+    private static final int TYPE_TENSOR_TYPE = 1, TYPE_TENSOR_ELEM_TYPE = 1, TYPE_TENSOR_SHAPE = 2;
+    private static final int SHAPE_DIM = 1, DIM_VALUE = 1;
+    private static final int FLOAT = 1; // TensorProto.DataType.FLOAT
+
+    /** The model's bytes (also saved as {@code target/bench/onnx/<case>.onnx} for inspection). */
+    static byte[] model(Case c, Weights w) {
+        byte[] bytes = build(c, w);
+        Path f = Cases.workDir().resolve("onnx").resolve(c.name() + ".onnx");
+        try {
+            Files.createDirectories(f.getParent());
+            Files.write(f, bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + f, e);
+        }
+        return bytes;
+    }
+
+    static byte[] build(Case c, Weights w) {
+        final int G = c.cell().gates, H = c.hidden(), I = c.input(), T = c.steps(), B = c.batch();
+        // PyTorch block k goes to ONNX position j: order[j] = k
+        int[] order = switch (c.cell()) {
+            case LSTM -> new int[] {0, 3, 1, 2}; // i,f,g,o -> i,o,f,c
+            case GRU -> new int[] {1, 0, 2};     // r,z,n -> z,r,h
+            case RNN -> new int[] {0};
+        };
+        float[] wOnnx = reorder(w.wIh(), H * I, order);
+        float[] rOnnx = reorder(w.wHh(), H * H, order);
+        float[] bOnnx = new float[2 * G * H];
+        System.arraycopy(reorder(w.bIh(), H, order), 0, bOnnx, 0, G * H);
+        System.arraycopy(reorder(w.bHh(), H, order), 0, bOnnx, G * H, G * H);
+
+        String op = switch (c.cell()) {
+            case LSTM -> "LSTM";
+            case GRU -> "GRU";
+            case RNN -> "RNN";
+        };
+        ProtoWriter node = new ProtoWriter()
+                .string(NODE_INPUT, "X").string(NODE_INPUT, "W").string(NODE_INPUT, "R").string(NODE_INPUT, "B")
+                .string(NODE_OUTPUT, "Y").string(NODE_OUTPUT, "Y_h");
+        if (c.cell() == Cases.Cell.LSTM) node.string(NODE_OUTPUT, "Y_c");
+        node.string(NODE_NAME, "rnn").string(NODE_OP_TYPE, op).message(NODE_ATTRIBUTE, intAttribute("hidden_size", H));
+        if (c.cell() == Cases.Cell.GRU) node.message(NODE_ATTRIBUTE, intAttribute("linear_before_reset", 1));
+        // activations and direction stay at their defaults: sigmoid/tanh(/tanh), tanh for the RNN, forward
+
+        ProtoWriter graph = new ProtoWriter()
+                .message(GRAPH_NODE, node)
+                .string(GRAPH_NAME, c.name())
+                .message(GRAPH_INITIALIZER, tensor("W", wOnnx, 1, G * H, I))
+                .message(GRAPH_INITIALIZER, tensor("R", rOnnx, 1, G * H, H))
+                .message(GRAPH_INITIALIZER, tensor("B", bOnnx, 1, 2 * G * H))
+                .message(GRAPH_INPUT, valueInfo("X", T, B, I))
+                .message(GRAPH_OUTPUT, valueInfo("Y", T, 1, B, H))
+                .message(GRAPH_OUTPUT, valueInfo("Y_h", 1, B, H));
+        if (c.cell() == Cases.Cell.LSTM) graph.message(GRAPH_OUTPUT, valueInfo("Y_c", 1, B, H));
+
+        return new ProtoWriter()
+                .varint(MODEL_IR_VERSION, IR_VERSION)
+                .string(MODEL_PRODUCER_NAME, "jrnn-bench")
+                .message(MODEL_GRAPH, graph)
+                .message(MODEL_OPSET_IMPORT, new ProtoWriter().string(OPSET_DOMAIN, "").varint(OPSET_VERSION, OPSET))
+                .toByteArray();
+    }
+
+    /** Moves blocks of {@code blockSize} floats: block j of the result is block {@code order[j]} of src. */
+    static float[] reorder(float[] src, int blockSize, int[] order) {
+        if (src.length != blockSize * order.length) throw new IllegalArgumentException("size mismatch");
+        float[] dst = new float[src.length];
+        for (int j = 0; j < order.length; j++) {
+            System.arraycopy(src, order[j] * blockSize, dst, j * blockSize, blockSize);
+        }
+        return dst;
+    }
+
+    private static ProtoWriter intAttribute(String name, long value) {
+        return new ProtoWriter().string(ATTR_NAME, name).varint(ATTR_I, value).varint(ATTR_TYPE, ATTR_TYPE_INT);
+    }
+
+    private static ProtoWriter tensor(String name, float[] data, long... dims) {
+        ByteBuffer raw = ByteBuffer.allocate(4 * data.length).order(ByteOrder.LITTLE_ENDIAN);
+        raw.asFloatBuffer().put(data);
+        return new ProtoWriter()
+                .packedVarints(TENSOR_DIMS, dims)
+                .varint(TENSOR_DATA_TYPE, FLOAT)
+                .string(TENSOR_NAME, name)
+                .bytes(TENSOR_RAW_DATA, raw.array());
+    }
+
+    private static ProtoWriter valueInfo(String name, long... dims) {
+        ProtoWriter shape = new ProtoWriter();
+        for (long d : dims) shape.message(SHAPE_DIM, new ProtoWriter().varint(DIM_VALUE, d));
+        ProtoWriter tensorType = new ProtoWriter()
+                .varint(TYPE_TENSOR_ELEM_TYPE, FLOAT)
+                .message(TYPE_TENSOR_SHAPE, shape);
+        return new ProtoWriter()
+                .string(VALUE_INFO_NAME, name)
+                .message(VALUE_INFO_TYPE, new ProtoWriter().message(TYPE_TENSOR_TYPE, tensorType));
+    }
+}
