@@ -96,6 +96,25 @@ abstract class NativeRecurrent implements RecurrentLayer {
             throw e;
         }
         this.handle = h;
+        this.cleanable = CLEANER.register(this, new Destroy(h));
+    }
+
+    // The backstop for a layer nobody closed: frees the native stack once the layer is unreachable. The action
+    // holds the handle, never the layer.
+    private static final java.lang.ref.Cleaner CLEANER = java.lang.ref.Cleaner.create();
+    private final java.lang.ref.Cleaner.Cleanable cleanable;
+
+    private static final class Destroy implements Runnable {
+        private final JrnnNative.RnnHandle handle;
+
+        Destroy(JrnnNative.RnnHandle handle) {
+            this.handle = handle;
+        }
+
+        @Override
+        public void run() {
+            JrnnNative.jrnn_rnn_destroy(handle);
+        }
     }
 
     private static final java.util.regex.Pattern RECURRENT_NAME =
@@ -209,6 +228,7 @@ abstract class NativeRecurrent implements RecurrentLayer {
             check(rc, "forward");
         } finally {
             lock.readLock().unlock();
+            java.lang.ref.Reference.reachabilityFence(this);
         }
     }
 
@@ -232,6 +252,7 @@ abstract class NativeRecurrent implements RecurrentLayer {
             check(JrnnNative.jrnn_rnn_step(handle(), B, x.pointer(), h.pointer(), ptr(c), y.pointer()), "step");
         } finally {
             lock.readLock().unlock();
+            java.lang.ref.Reference.reachabilityFence(this);
         }
     }
 
@@ -242,6 +263,7 @@ abstract class NativeRecurrent implements RecurrentLayer {
             check(JrnnNative.jrnn_rnn_step(handle(), B, x, h, c, y), "step");
         } finally {
             lock.readLock().unlock();
+            java.lang.ref.Reference.reachabilityFence(this);
         }
     }
 
@@ -320,6 +342,7 @@ abstract class NativeRecurrent implements RecurrentLayer {
             handle();
         } finally {
             lock.readLock().unlock();
+            java.lang.ref.Reference.reachabilityFence(this);
         }
     }
 
@@ -328,8 +351,8 @@ abstract class NativeRecurrent implements RecurrentLayer {
         lock.writeLock().lock();
         try {
             if (handle != null) {
-                JrnnNative.jrnn_rnn_destroy(handle);
                 handle = null;
+                cleanable.clean(); // runs Destroy once, now
             }
         } finally {
             lock.writeLock().unlock();

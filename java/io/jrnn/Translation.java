@@ -8,6 +8,8 @@ package io.jrnn;
  *                  normalisation
  * @param attention attention weights per step, {@code [steps][srcLen]} where steps includes the end-token step;
  *                  {@code null} when the model has no attention
+ *
+ * <p>Thread safety: a plain value the caller owns; its arrays are not copied, so share it read-only.
  */
 public record Translation(int[] tokens, float logProb, float[][] attention) {
 }

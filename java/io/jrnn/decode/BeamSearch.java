@@ -16,7 +16,8 @@ import java.util.List;
  * finished, in order).</li>
  * <li>Rank the finished by {@code score / ((5 + len) / 6)^α}, best first, stable.</li>
  * </ol>
- * Banned tokens (pad, start) are never candidates; the log-probabilities of the others are unchanged.
+ * Banned tokens (pad, start) are never candidates; the log-probabilities of the others are unchanged. A NaN
+ * score ranks below every number.
  *
  * <p>Thread safety: stateless; the scorer belongs to the calling thread.
  */
@@ -59,10 +60,9 @@ public final class BeamSearch {
                 for (int v = 0; v < V; v++) {
                     if (ban[v]) continue;
                     final double val = base + logp[i * V + v];
-                    if (Double.isNaN(val)) continue;
-                    if (kept == keep && !(val > keptVal[kept - 1])) continue;
+                    if (kept == keep && !better(val, keptVal[kept - 1])) continue;
                     int pos = kept < keep ? kept++ : keep - 1;
-                    while (pos > 0 && val > keptVal[pos - 1]) {
+                    while (pos > 0 && better(val, keptVal[pos - 1])) {
                         keptVal[pos] = keptVal[pos - 1];
                         keptRow[pos] = keptRow[pos - 1];
                         keptTok[pos] = keptTok[pos - 1];
@@ -106,6 +106,12 @@ public final class BeamSearch {
         // stable: equal normalised scores keep the order in which they finished
         finished.sort(Comparator.comparingDouble((Hypothesis h) -> h.normalizedScore(lengthPenalty)).reversed());
         return finished;
+    }
+
+    /** Ranking order: higher first, NaN below every number (as jrnn_topk_f32 ranks it), so a NaN model still decodes. */
+    private static boolean better(double a, double b) {
+        if (Double.isNaN(a)) return false;
+        return Double.isNaN(b) || a > b;
     }
 
     private static float[][] toArray(List<float[]> a, boolean withAttention) {

@@ -4,6 +4,8 @@ package io.jrnn.decode;
  * A decoded sequence: the generated tokens (the end token included when the hypothesis ended with it, never the
  * start token), the sum of their log-probabilities, and the attention weights of each step ({@code null} without
  * attention).
+ *
+ * <p>Thread safety: a value; its arrays are shared, not copied, so treat them as read-only.
  */
 public record Hypothesis(int[] tokens, double logProb, float[][] attention, boolean ended) {
 

@@ -9,6 +9,8 @@ package io.jrnn.decode;
  * and the call writes the log-probabilities of every vocabulary entry for every new row.
  *
  * <p>Strategies never touch model internals; tests drive them with synthetic scorers.
+ *
+ * <p>Thread safety: a scorer holds per-call state and belongs to one thread.
  */
 public interface StepScorer {
 
