@@ -162,7 +162,9 @@ class NonFiniteTest {
             // every score NaN: the lowest id that is not banned wins, here the end token (2)
             assertArrayEquals(new int[0], g.tokens());
             List<Translation> beam = m.beamSearch(new int[] {3, 4, 5}, 3, 6, 0.6f);
-            assertTrue(beam.isEmpty(), "beam search keeps no hypothesis with a NaN score");
+            // NaN ranks below every number, so the beam still fills, lower (row, token) first: [EOS] finishes first
+            assertEquals(3, beam.size(), "beam search keeps K hypotheses even when every score is NaN");
+            assertArrayEquals(new int[0], beam.get(0).tokens(), "the best agrees with greedy");
             assertEquals(2, m.beamSearch(List.of(new int[] {3}, new int[] {4}), 2, 4, 0f).size());
         }
     }
@@ -178,7 +180,7 @@ class NonFiniteTest {
             assertTrue(Float.isNaN(g.logProb()));
             assertArrayEquals(new int[0], g.tokens(), "all NaN: the lowest id that is not banned, the end token");
             assertEquals("", m.translate("ab"));
-            assertEquals("", m.translate("ab", 3), "no hypothesis has a number for a score");
+            assertEquals("", m.translate("ab", 3), "all NaN: the end token ranks first, as in greedy");
         }
     }
 
@@ -194,7 +196,9 @@ class NonFiniteTest {
             assertArrayEquals(new int[0], g.tokens(), "all NaN: the lowest id that is not banned, the end token");
             assertEquals(1, g.attention().length, "the end token's step");
             for (float[] row : g.attention()) for (float a : row) assertTrue(Float.isNaN(a), "attention " + a);
-            assertTrue(m.beamSearch(new int[] {3}, 3, 3, 0f).isEmpty());
+            List<Translation> beam = m.beamSearch(new int[] {3}, 3, 3, 0f);
+            assertEquals(3, beam.size());
+            assertArrayEquals(new int[0], beam.get(0).tokens());
         }
     }
 
