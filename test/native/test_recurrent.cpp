@@ -1,7 +1,7 @@
 // The recurrent driver (jrnn_rnn_forward / jrnn_rnn_step) against a naive float64 reference of PyTorch's
 // semantics, on random shapes (odd hidden sizes 1..257, batch 1..70, lengths with zeros, bidirectional, two
 // layers, LSTM projection, every cell variant), with teams of 1, 2 and 3 threads and every split forced
-// (min_parallel_work 0, so tiny shapes split too).
+// (min_parallel_work 0, so tiny shapes split too; and a threshold that splits only the input products).
 // Tolerances: 1e-5 * max(1, |ref|) against the reference; bit-identical across team sizes (the driver never
 // changes the order of a sum when it splits work). Streaming steps against forward: 1e-5 (the input products are
 // grouped into other rows, which changes the kernel's unrolling). Concurrent forwards from 4 threads on one
@@ -261,6 +261,7 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
 }
 
 double g_worst = 0;
+int g_projection_only = 0;  // runs where only the input products were split
 
 void check_case(const Case& k) {
     char name[160];
@@ -283,6 +284,24 @@ void check_case(const Case& k) {
             CHECK(same_bits(o.y, first.y) && same_bits(o.hn, first.hn) && (!lstm || same_bits(o.cn, first.cn)),
                   "%s threads %d: not bit-identical to 1 thread", name, n);
         }
+    }
+    // A threshold between a step's work and the input products' work: the team splits the input products and
+    // the first thread runs the steps alone (the driver's other mode).
+    const Config& c = k.cfg;
+    const int64_t step_macs = static_cast<int64_t>(k.B) * c.G() * c.H * c.Hout() + static_cast<int64_t>(k.B) * c.P * c.H;
+    const int64_t proj_macs = static_cast<int64_t>(k.T) * k.B * c.G() * c.H * c.I;
+    if (proj_macs >= 16 * (step_macs + 1)) {
+        const int64_t saved = jrnn::min_parallel_work();
+        jrnn::set_min_parallel_work(step_macs + 1);
+        for (int n : {2, 3}) {
+            jrnn::set_threads(n);
+            const Out o = forward(r, k);
+            CHECK(o.rc == JRNN_OK && same_bits(o.y, first.y) && same_bits(o.hn, first.hn) &&
+                      (!lstm || same_bits(o.cn, first.cn)),
+                  "%s threads %d, steps on one thread: not bit-identical to 1 thread (rc %d)", name, n, o.rc);
+            ++g_projection_only;
+        }
+        jrnn::set_min_parallel_work(saved);
     }
     // streaming: T single steps from h0 equal forward without lengths
     if (k.cfg.D == 1) {
@@ -361,7 +380,9 @@ int main() {
     check_default_threshold();
     check_concurrent();
     jrnn::set_threads(0);
-    std::printf("%d random cases x threads {1,2,3}: max error %.3g (tolerance %.1g) [%s]\n", cases, g_worst, kTol,
-                jrnn_isa() == JRNN_ISA_AVX2 ? "avx2" : "ref");
+    std::printf("%d random cases x threads {1,2,3}: max error %.3g (tolerance %.1g) [%s]; %d runs split only the "
+                "input products\n", cases, g_worst, kTol, jrnn_isa() == JRNN_ISA_AVX2 ? "avx2" : "ref",
+                g_projection_only);
+    CHECK(g_projection_only > 0, "no case exercised the split of the input products alone");
     return jrnn_test::finish();
 }

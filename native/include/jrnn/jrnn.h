@@ -51,8 +51,9 @@ JRNN_API int jrnn_isa_supported(int isa);
 /* Switch the dispatch table (tests run both paths in one process). Not thread-safe against running calls. */
 JRNN_API int jrnn_set_isa(int isa);
 
-/* Threads the kernels may use (the calling thread included): a persistent pool, never oversubscribed, that
- * also sets OpenBLAS's thread count. n < 1 means one per available processor. Default: available processors. */
+/* Threads the kernels may use (the calling thread included): one persistent pool, never oversubscribed. jrnn
+ * splits its own products across it and keeps OpenBLAS single-threaded (process-wide) so the two never compete.
+ * n < 1 means one per available processor. Default: available processors. */
 JRNN_API int jrnn_set_threads(int n);
 JRNN_API int jrnn_threads(void);
 

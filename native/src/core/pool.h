@@ -21,8 +21,9 @@ constexpr int kMaxThreads = 256;
 
 // The team size calls may use (the calling thread included), >= 1.
 int threads();
-// n < 1: one per processor this process may run on; at most kMaxThreads. Waits for a running team to finish, then replaces the
-// workers. Returns the team size in force (fewer than asked only when threads could not be created).
+// n < 1: one per processor this process may run on; at most kMaxThreads. Waits for a running team to finish,
+// then replaces the workers. Returns the team size in force (fewer than asked only when threads could not be
+// created).
 int set_threads(int n);
 
 // Work below this many multiply-adds between two barriers runs on one thread: a barrier round trip (~0.1 us

@@ -199,6 +199,20 @@ void input_projection(const jrnn_rnn& r, const Direction& d, int rows, const flo
     }
 }
 
+// Asks for this thread's columns of gx[B, G*H] (row stride ldgx, units u of every gate) to be brought into the
+// cache: called for the next step while this one's products run, so the cell pass does not wait on memory when
+// the input products of all steps (gx) no longer fit in the caches (at batch 64: 26 MiB for an LSTM). Measured on
+// the Elman cell pass alone with gx in DRAM: 36 -> 24 us a step at batch 64; no change while gx stays in L3.
+void prefetch_gates(const float* gx, int64_t ldgx, int B, int G, int H, Range u) {
+    if (u.size() <= 0) return;
+    for (int b = 0; b < B; ++b)
+        for (int g = 0; g < G; ++g) {
+            const float* row = gx + b * ldgx + static_cast<int64_t>(g) * H;
+            for (int j = u.j0; j < u.j1; j += 16) __builtin_prefetch(row + j, 0, 2);  // 16 floats: a cache line
+            __builtin_prefetch(row + u.j1 - 1, 0, 2);
+        }
+}
+
 // A thread's share of a step: its hidden units u (all gates), its output columns o (= u without a projection)
 // and the barrier of its team (nullptr when it works alone).
 struct Share {
@@ -322,6 +336,10 @@ void run_direction(const ForwardCtx& f, int layer, int dir, const float* in, flo
             const uint8_t* mask = live < B ? f.masks + static_cast<int64_t>(t) * B : nullptr;
             const float* cur = s.h[step & 1];
             float* nxt = s.h[(step + 1) & 1];
+            if (step + 1 < T) {
+                const int t1 = dir == 0 ? t + 1 : t - 1;
+                prefetch_gates(s.gx + static_cast<int64_t>(t1) * B * gh, gh, B, r.G, H, sh.u);
+            }
             if (live > 0) {
                 step_share(r, d, B, s.gx + static_cast<int64_t>(t) * B * gh, gh, cur, nxt, s, mask, sh);
             } else {
