@@ -14,7 +14,7 @@ import io.jrnn.Rnn;
 import io.jrnn.StateDict;
 
 /**
- * The named cases of {@code /work/shared/PERF.md} (time-major, float32, one layer, unidirectional) and their seeded
+ * The named cases of PERF.md (the project brief) (time-major, float32, one layer, unidirectional) and their seeded
  * random weights, written as a PyTorch-named safetensors file ({@code rnn.weight_ih_l0}, ..., plus the input
  * {@code x[T,B,I]}) that jrnn, the ONNX model builder and the PyTorch script all read.
  */
