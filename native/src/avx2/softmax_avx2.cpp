@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "avx2/kernels_avx2.h"
+#include "ref/kernels_ref.h"
 
 namespace jrnn::avx2 {
 
@@ -78,24 +79,6 @@ JRNN_AVX2_INLINE RowStats row_stats_avx2(int N, const float* x, const uint8_t* v
     return {hmax_avx2(_mm256_max_ps(mx0, mx1)), _mm256_movemask_ps(_mm256_or_ps(nan0, nan1)) != 0};
 }
 
-// NaN rows and +inf maxima, as in ref: true when the row was written here.
-JRNN_AVX2_INLINE bool special_row_avx2(int N, const float* x, const uint8_t* valid, const RowStats& st, bool log,
-                                       float* y) {
-    const float masked = log ? -kInf : 0.0f;
-    if (st.nan) {
-        for (int j = 0; j < N; ++j) y[j] = valid && !valid[j] ? masked : std::numeric_limits<float>::quiet_NaN();
-        return true;
-    }
-    if (st.max != kInf) return false;
-    int count = 0;
-    for (int j = 0; j < N; ++j) count += (!valid || valid[j]) && x[j] == kInf;
-    // 0.0 - log: log(1) gives +0, not -0
-    const float share = log ? static_cast<float>(0.0 - std::log(static_cast<double>(count)))
-                            : static_cast<float>(1.0 / count);
-    for (int j = 0; j < N; ++j) y[j] = (!valid || valid[j]) && x[j] == kInf ? share : masked;
-    return true;
-}
-
 // e^(x[j..j+len) - max) with masked and missing lanes 0 (they may hold NaN or inf); stored to y[j..] when Store.
 template <bool Store>
 JRNN_AVX2_INLINE __m256 exp_block_avx2(const float* x, const uint8_t* valid, int64_t j, int64_t len, __m256 mx,
@@ -151,7 +134,7 @@ JRNN_AVX2 int softmax_f32(int M, int N, const float* x, const uint8_t* valid, fl
         float* yi = y + static_cast<int64_t>(i) * N;
         const RowStats st = row_stats_avx2(N, xi, valid);
         if (!st.nan && st.max == -kInf) return i;
-        if (special_row_avx2(N, xi, valid, st, false, yi)) continue;
+        if (ref::softmax_special_row(N, xi, valid, st.max, st.nan, false, yi)) continue;
         const double sum = exp_sum_avx2<true>(N, xi, valid, st.max, yi);  // in place: x is not needed again
         const __m256 inv = _mm256_set1_ps(static_cast<float>(1.0 / sum));
         int64_t j = 0;
@@ -167,7 +150,7 @@ JRNN_AVX2 int log_softmax_f32(int M, int N, const float* x, const uint8_t* valid
         float* yi = y + static_cast<int64_t>(i) * N;
         const RowStats st = row_stats_avx2(N, xi, valid);
         if (!st.nan && st.max == -kInf) return i;
-        if (special_row_avx2(N, xi, valid, st, true, yi)) continue;
+        if (ref::softmax_special_row(N, xi, valid, st.max, st.nan, true, yi)) continue;
         const __m256 mx = _mm256_set1_ps(st.max);
         const __m256 lse = _mm256_set1_ps(static_cast<float>(std::log(exp_sum_avx2<false>(N, xi, valid, st.max, yi))));
         int64_t j = 0;

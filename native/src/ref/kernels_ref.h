@@ -38,6 +38,10 @@ void gru_update_cols_f32(int B, int H, int j0, int j1, const float* gx_n, int64_
 void rnn_cell_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh,
                        float* h, const uint8_t* active, bool relu);
 
+// Softmax rows that need no exp (a valid NaN, or a +inf maximum), written here for every ISA; false when the
+// row is an ordinary one. max/nan: over the valid entries.
+bool softmax_special_row(int N, const float* x, const uint8_t* valid, float max, bool nan, bool log, float* y);
+
 // scalar helpers shared by the reference cells
 inline float sigmoid1(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 

@@ -31,14 +31,17 @@ RowStats row_stats(int N, const float* x, const uint8_t* valid) {
     return st;
 }
 
-// The rows that need no exp: a NaN, or a +inf maximum. Returns false when the row is an ordinary one.
-bool special_row(int N, const float* x, const uint8_t* valid, const RowStats& st, bool log, float* y) {
+}  // namespace
+
+// The rows that need no exp, shared by every ISA (scalar: they are rare): a valid NaN, or a +inf maximum.
+// Returns false when the row is an ordinary one.
+bool softmax_special_row(int N, const float* x, const uint8_t* valid, float max, bool nan, bool log, float* y) {
     const float masked = log ? -kInf : 0.0f;
-    if (st.nan) {
+    if (nan) {
         for (int j = 0; j < N; ++j) y[j] = valid && !valid[j] ? masked : std::numeric_limits<float>::quiet_NaN();
         return true;
     }
-    if (st.max != kInf) return false;
+    if (max != kInf) return false;
     int count = 0;
     for (int j = 0; j < N; ++j) count += (!valid || valid[j]) && x[j] == kInf;
     // 0.0 - log: log(1) gives +0, not -0
@@ -48,7 +51,6 @@ bool special_row(int N, const float* x, const uint8_t* valid, const RowStats& st
     return true;
 }
 
-}  // namespace
 
 int softmax_f32(int M, int N, const float* x, const uint8_t* valid, float* y) {
     for (int i = 0; i < M; ++i) {
@@ -56,7 +58,7 @@ int softmax_f32(int M, int N, const float* x, const uint8_t* valid, float* y) {
         float* yi = y + static_cast<int64_t>(i) * N;
         const RowStats st = row_stats(N, xi, valid);
         if (!st.nan && st.max == -kInf) return i;
-        if (special_row(N, xi, valid, st, false, yi)) continue;
+        if (softmax_special_row(N, xi, valid, st.max, st.nan, false, yi)) continue;
         double sum = 0;
         for (int j = 0; j < N; ++j) {
             const float e = valid && !valid[j] ? 0.0f : std::exp(xi[j] - st.max);
@@ -74,7 +76,7 @@ int log_softmax_f32(int M, int N, const float* x, const uint8_t* valid, float* y
         float* yi = y + static_cast<int64_t>(i) * N;
         const RowStats st = row_stats(N, xi, valid);
         if (!st.nan && st.max == -kInf) return i;
-        if (special_row(N, xi, valid, st, true, yi)) continue;
+        if (softmax_special_row(N, xi, valid, st.max, st.nan, true, yi)) continue;
         double sum = 0;
         for (int j = 0; j < N; ++j)
             if (!valid || valid[j]) sum += std::exp(xi[j] - st.max);
