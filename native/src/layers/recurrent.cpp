@@ -1,5 +1,6 @@
 // Recurrent stacks (Elman RNN, LSTM, GRU): weights folded and packed once at load, then per layer and
-// direction one input product over all time steps and, per step, one recurrent product plus one fused cell pass.
+// direction the input products (below batch 16 all time steps up front; from batch 16 one step ahead, so that
+// they stay in cache) and, per step, one recurrent product plus one fused cell pass.
 //
 // Threads (core/pool.h). Every thread of a team owns a block of hidden units (whole panels of kPanel units) and
 // all gate rows of those units, like oneDNN's per-thread gate blocks. It computes its gate columns of the input
@@ -9,9 +10,10 @@
 // the cell needs a second product: the LSTM projection and the reset-before GRU candidate). A bidirectional
 // layer runs its two directions concurrently on two halves of the team.
 //
-// Every product is the packed kernel (at batch 64 it beats OpenBLAS: 107 vs 85 GFLOP/s a core here, with no
+// Every product is the packed kernel (at batch 64 it beats OpenBLAS: 110 vs 85 GFLOP/s a core here, with no
 // per-call packing), and no split changes the order of any sum: results are bit-identical for every team size.
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <new>
 #include <vector>
@@ -93,6 +95,23 @@ void product(const Packed& w, int M, const float* x, int64_t ldx, float* y, int6
         k.gemm_packed_f32(w, std::min(rb, M - r), x + r * ldx, ldx, y + r * ldy, ldy, accumulate);
 }
 
+// y[1, w.n] (+)= x[1, K] . w^T with the panels of w taken last to first. At batch 1 a step streams its weights
+// from L2 and they barely fit (lstm H=256: 1 MiB of W_hh, 1 MiB of L2 a core); read in the same order every step,
+// the cache's LRU evicts each line just before it is needed again. Alternating the direction from step to step
+// reads the most recently used lines first: lstm-b1 on one thread 1.80 -> 1.60 ms. Panels are computed whole in
+// either direction, so results do not change.
+void product_backward(const Packed& w, const float* x, float* y, bool accumulate) {
+    const KernelTable& k = kernels();
+    for (int p = w.n_pad / kPanel - 1; p >= 0; --p) {
+        Packed panel;
+        panel.n = std::min(kPanel, w.n - p * kPanel);
+        panel.n_pad = kPanel;
+        panel.k = w.k;
+        panel.data = w.data + static_cast<int64_t>(p) * kPanel * w.k;
+        k.gemm_packed_f32(panel, 1, x, w.k, y + p * kPanel, w.n, accumulate);
+    }
+}
+
 struct Range {
     int j0 = 0, j1 = 0;
     int size() const { return j1 - j0; }
@@ -118,6 +137,7 @@ void copy_cols(const float* src, float* dst, int B, int64_t ld, Range cols) {
 struct jrnn_rnn {
     int cell, flags, L, D, I, H, P, G, Hout;
     std::vector<jrnn::Direction> dirs;  // [L*D]
+    mutable std::atomic<uint32_t> calls{0};  // step calls so far: which way the next one reads its weights
 
     bool lstm() const { return cell == JRNN_CELL_LSTM; }
     bool gru() const { return cell == JRNN_CELL_GRU; }
@@ -180,11 +200,19 @@ DirBuffers carve(const jrnn_rnn& r, size_t rows, int B, Workspace& ws) {
     return s;
 }
 
-// gx[rows, G*H] = in[rows, in_size] . W_ih^T + bias on the gate columns of units u (all gates).
+// gx[rows, G*H] = in[rows, in_size] . W_ih^T + bias on the gate columns of units u (all gates). backward (one
+// row only): gates and panels last to first, see product_backward.
 void input_projection(const jrnn_rnn& r, const Direction& d, int rows, const float* in, int in_size, float* gx,
-                      Range u) {
+                      Range u, bool backward = false) {
     if (u.size() <= 0) return;
     const int gh = r.gh(), H = r.H;
+    if (backward && rows == 1) {
+        for (int g = r.G - 1; g >= 0; --g) {
+            std::memcpy(gx + g * H + u.j0, d.bias + g * H + u.j0, sizeof(float) * u.size());
+            product_backward(d.w_ih.rows(g, u.j0, u.j1), in, gx + g * H + u.j0, true);
+        }
+        return;
+    }
     const int rb = row_block(in_size);
     const KernelTable& k = kernels();
     for (int r0 = 0; r0 < rows; r0 += rb) {
@@ -223,24 +251,32 @@ struct Share {
 // One time step of one direction, this thread's share. gx[B, G*H] (row stride ldgx) = this step's input
 // product; cur[B, Hout] = h_{t-1} (read in full); columns o of nxt[B, Hout] receive h_t for every row (inactive
 // rows: h_{t-1}); the LSTM cell state s.c advances in place. mask: active rows (nullptr = all).
+// backward: the recurrent products take their gates and panels last to first (see product_backward).
+// before_cell() runs after the first recurrent products and before anything reads gx (a single step computes its
+// input product there when it reads its weights backward: W_hh first, the most recently used).
+template <typename BeforeCell>
 void step_share(const jrnn_rnn& r, const Direction& d, int B, const float* gx, int64_t ldgx, const float* cur,
-                float* nxt, DirBuffers& s, const uint8_t* mask, const Share& sh) {
+                float* nxt, DirBuffers& s, const uint8_t* mask, const Share& sh, bool backward,
+                BeforeCell&& before_cell) {
     const KernelTable& k = kernels();
     const int H = r.H, Hout = r.Hout, gh = r.gh();
     const Range u = sh.u, o = sh.o;
     // gh[:, gate g, units u] = hin[B, Hout] . W_hh[gate g, units u]^T
     auto recurrent = [&](int g, const float* hin) {
-        product(d.w_hh.rows(g, u.j0, u.j1), B, hin, Hout, s.gh + g * H + u.j0, gh, false);
+        if (backward && B == 1) product_backward(d.w_hh.rows(g, u.j0, u.j1), hin, s.gh + g * H + u.j0, false);
+        else product(d.w_hh.rows(g, u.j0, u.j1), B, hin, Hout, s.gh + g * H + u.j0, gh, false);
     };
     switch (r.cell) {
         case JRNN_CELL_RNN_TANH:
         case JRNN_CELL_RNN_RELU:
             recurrent(0, cur);
+            before_cell();
             if (mask) copy_cols(cur, nxt, B, Hout, u);
             k.rnn_cell_cols_f32(B, H, u.j0, u.j1, gx, ldgx, s.gh, gh, nxt, mask, r.cell == JRNN_CELL_RNN_RELU);
             break;
         case JRNN_CELL_LSTM: {
-            for (int g = 0; g < 4; ++g) recurrent(g, cur);
+            for (int i = 0; i < 4; ++i) recurrent(backward ? 3 - i : i, cur);
+            before_cell();
             const bool sig = (r.flags & JRNN_LSTM_SIGMOID_CANDIDATE) != 0;
             if (r.P == 0) {
                 if (mask) copy_cols(cur, nxt, B, Hout, u);
@@ -263,13 +299,15 @@ void step_share(const jrnn_rnn& r, const Direction& d, int B, const float* gx, i
         }
         case JRNN_CELL_GRU:
             if (!r.reset_before()) {
-                for (int g = 0; g < 3; ++g) recurrent(g, cur);
+                for (int i = 0; i < 3; ++i) recurrent(backward ? 2 - i : i, cur);
+                before_cell();
                 copy_cols(cur, nxt, B, Hout, u);  // the cell updates h in place
                 k.gru_cell_cols_f32(B, H, u.j0, u.j1, gx, ldgx, s.gh, gh, d.b_hn, nxt, mask);
             } else {
                 // r,z rows first; the candidate's product reads r*h of every unit.
-                recurrent(0, cur);
-                recurrent(1, cur);
+                recurrent(backward ? 1 : 0, cur);
+                recurrent(backward ? 0 : 1, cur);
+                before_cell();
                 k.gru_gates_cols_f32(B, H, u.j0, u.j1, gx, ldgx, s.gh, gh, cur, s.z, s.rh, mask);
                 if (sh.bar) sh.bar->wait();
                 recurrent(2, s.rh);  // rh[B, H], and H == Hout for a GRU
@@ -294,6 +332,7 @@ struct ForwardCtx {
     DirBuffers dirs[2];    // per concurrently running direction
     bool dir_teams;        // the directions of a layer run at the same time on halves of the team
     bool steps_parallel;   // the steps are split too (else the first thread of a (sub)team runs them alone)
+    bool step_inputs;      // input products one step ahead into a two-step ring (else all steps up front)
     Barrier all;           // the whole team
     Barrier half[2];       // each direction's sub-team
 };
@@ -307,10 +346,21 @@ void run_direction(const ForwardCtx& f, int layer, int dir, const float* in, flo
     const int T = f.T, B = f.B, H = r.H, Hout = r.Hout, gh = r.gh();
     const int64_t ldo = static_cast<int64_t>(r.D) * Hout;
     const int idx = layer * r.D + dir;
-    const bool par = f.steps_parallel && m > 1;
     const Range u = split(H, m, tid), o = r.P > 0 ? split(r.P, m, tid) : u;
 
-    input_projection(r, d, T * B, in, r.in_size(layer), s.gx, u);
+    const int in_size = r.in_size(layer);
+    const int64_t ldx_step = static_cast<int64_t>(B) * in_size, ldgx_step = static_cast<int64_t>(B) * gh;
+    auto time_of = [&](int step) { return dir == 0 ? step : T - 1 - step; };
+    // gx of step `step`: its own rows of the whole-sequence buffer, or slot step % 2 of the ring.
+    auto gx_of = [&](int step) {
+        return f.step_inputs ? s.gx + (step & 1) * ldgx_step : s.gx + time_of(step) * ldgx_step;
+    };
+    const bool par = f.steps_parallel && m > 1;
+    // Each thread computes (and later reads) only the gate columns of its units u, so no barrier is needed
+    // between a step's input product and its use. When steps run on one thread, that thread computes them all.
+    const Range pu = f.step_inputs && !par ? (tid == 0 ? Range{0, H} : Range{}) : u;
+    if (f.step_inputs) input_projection(r, d, B, in + time_of(0) * ldx_step, in_size, gx_of(0), pu);
+    else input_projection(r, d, T * B, in, in_size, s.gx, u);
     // Initial state, this thread's columns (zeros unless given).
     const float* h0 = f.h0 ? f.h0 + static_cast<int64_t>(idx) * B * Hout : nullptr;
     const float* c0 = f.c0 ? f.c0 + static_cast<int64_t>(idx) * B * H : nullptr;
@@ -329,19 +379,16 @@ void run_direction(const ForwardCtx& f, int layer, int dir, const float* in, flo
     if (par || tid == 0) {
         const Share sh = par ? Share{u, o, bar} : Share{Range{0, H}, Range{0, Hout}, nullptr};
         for (int step = 0; step < T; ++step) {
-            const int t = dir == 0 ? step : T - 1 - step;
+            const int t = time_of(step);
             // Packed-sequence semantics by masking: a row is active while t < len; the reverse direction thereby
             // starts each sequence at len-1 from its initial state.
             const int live = f.live[t];
             const uint8_t* mask = live < B ? f.masks + static_cast<int64_t>(t) * B : nullptr;
             const float* cur = s.h[step & 1];
             float* nxt = s.h[(step + 1) & 1];
-            if (step + 1 < T) {
-                const int t1 = dir == 0 ? t + 1 : t - 1;
-                prefetch_gates(s.gx + static_cast<int64_t>(t1) * B * gh, gh, B, r.G, H, sh.u);
-            }
+            if (step + 1 < T && !f.step_inputs) prefetch_gates(gx_of(step + 1), gh, B, r.G, H, sh.u);
             if (live > 0) {
-                step_share(r, d, B, s.gx + static_cast<int64_t>(t) * B * gh, gh, cur, nxt, s, mask, sh);
+                step_share(r, d, B, gx_of(step), gh, cur, nxt, s, mask, sh, step & 1, [] {});
             } else {
                 copy_cols(cur, nxt, B, Hout, sh.o);
             }
@@ -350,6 +397,9 @@ void run_direction(const ForwardCtx& f, int layer, int dir, const float* in, flo
                 if (mask && !mask[b]) std::memset(out_t + b * ldo, 0, sizeof(float) * sh.o.size());
                 else std::memcpy(out_t + b * ldo, nxt + static_cast<int64_t>(b) * Hout + sh.o.j0, sizeof(float) * sh.o.size());
             }
+            // The next step's input product: its slot was last read by step - 1, which every thread has finished.
+            if (f.step_inputs && step + 1 < T)
+                input_projection(r, d, B, in + time_of(step + 1) * ldx_step, in_size, gx_of(step + 1), sh.u);
             if (sh.bar) sh.bar->wait();
         }
         const float* last = s.h[T & 1];
@@ -392,6 +442,7 @@ struct StepCtx {
     float *h, *c, *y;
     DirBuffers s;  // gx holds [B, G*H]
     float* nxt;    // [L, B, Hout] each layer's new state, copied into h after the layer's barrier
+    bool backward; // weights read last to first in this call (batch 1, every other call)
     Barrier bar;
 };
 
@@ -408,8 +459,13 @@ void step_task(void* p, int tid, int n) {
         float* nl = f.nxt + static_cast<int64_t>(l) * B * Hout;
         DirBuffers s = f.s;
         if (r.lstm()) s.c = f.c + static_cast<int64_t>(l) * B * H;  // the caller's cell state, in place
-        input_projection(r, d, B, in, r.in_size(l), s.gx, u);  // our columns: no barrier before using them
-        step_share(r, d, B, s.gx, r.gh(), hl, nl, s, nullptr, sh);
+        // Our columns only: no barrier between the input product and its use. Forward calls read W_ih then W_hh,
+        // backward calls W_hh then W_ih, each last to first: every call starts on what the previous one read last.
+        auto input = [&] { input_projection(r, d, B, in, r.in_size(l), s.gx, u, f.backward); };
+        if (!f.backward) input();
+        step_share(r, d, B, s.gx, r.gh(), hl, nl, s, nullptr, sh, f.backward, [&] {
+            if (f.backward) input();
+        });
         if (l + 1 < r.L) {
             if (n > 1) f.bar.wait();  // all of nl written (the next layer's input); nobody reads hl any more
             copy_cols(nl, hl, B, Hout, o);
@@ -508,10 +564,14 @@ int jrnn_rnn_forward(const jrnn_rnn* r, int T, int B, const float* x, const int3
     const bool dir_teams = r->D == 2 && n % 2 == 0;
     const int m = dir_teams ? n / 2 : n;
 
+    // From batch 16 a step's input product is a GEMM of its own (compute-bound), so it runs one step ahead into a
+    // two-step ring that stays in cache for the cell pass, instead of all steps up front (26 MiB for lstm-b64).
+    const bool step_inputs = B >= 16;
     const size_t rows = static_cast<size_t>(T) * B;
+    const size_t gx_rows = step_inputs ? static_cast<size_t>(std::min(T, 2)) * B : rows;
     const size_t seq = rows * r->D * r->Hout;  // one layer's output
     const int ndirs = dir_teams ? 2 : 1;
-    const size_t need = (r->L > 1 ? 2 * Workspace::rounded(seq) : 0) + ndirs * dir_floats(*r, rows, B) +
+    const size_t need = (r->L > 1 ? 2 * Workspace::rounded(seq) : 0) + ndirs * dir_floats(*r, gx_rows, B) +
                         Workspace::rounded((rows + 3) / 4) + Workspace::rounded(static_cast<size_t>(T));
     Workspace& ws = Workspace::local();
     if (!ws.reserve(need)) return JRNN_ERR_NOMEM;
@@ -530,7 +590,7 @@ int jrnn_rnn_forward(const jrnn_rnn* r, int T, int B, const float* x, const int3
         f.seq[0] = ws.take(seq);
         f.seq[1] = ws.take(seq);
     }
-    for (int i = 0; i < ndirs; ++i) f.dirs[i] = carve(*r, rows, B, ws);
+    for (int i = 0; i < ndirs; ++i) f.dirs[i] = carve(*r, gx_rows, B, ws);
     uint8_t* masks = reinterpret_cast<uint8_t*>(ws.take((rows + 3) / 4));
     int32_t* live = reinterpret_cast<int32_t*>(ws.take(static_cast<size_t>(T)));
     for (int t = 0; t < T; ++t) {
@@ -548,6 +608,7 @@ int jrnn_rnn_forward(const jrnn_rnn* r, int T, int B, const float* x, const int3
     f.live = live;
     f.dir_teams = dir_teams;
     f.steps_parallel = m > 1 && step_macs >= min_work;
+    f.step_inputs = step_inputs;
     f.all.init(n);
     f.half[0].init(m);
     f.half[1].init(m);
@@ -575,6 +636,7 @@ int jrnn_rnn_step(const jrnn_rnn* r, int B, const float* x, float* h, float* c, 
     f.y = y;
     f.s = carve(*r, static_cast<size_t>(B), B, ws);
     f.nxt = ws.take(nxt);
+    f.backward = B == 1 && (r->calls.fetch_add(1, std::memory_order_relaxed) & 1);
     f.bar.init(team.size());
     team.run(step_task, &f);
     const size_t top = static_cast<size_t>(B) * r->Hout;
