@@ -84,7 +84,7 @@ void run_path(const char* path, GemmFn gemm) {
     int cases = 0;
     for (int N : {1, 3, 8, 15, 16, 17, 33, 64, 100})
         for (int K : {1, 3, 4, 5, 17, 33, 64})
-            for (int B : {1, 2, 3, 4, 5, 8, 9})
+            for (int B : {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13})  // every row-block remainder of 6 and 4
                 for (bool acc : {false, true})
                     for (int pad : {0, 1}) {
                         const Shape s{N, K, B, pad * 3, pad * 5, pad * 7, acc};
@@ -95,7 +95,8 @@ void run_path(const char* path, GemmFn gemm) {
     const Shape big[] = {{1024, 256, 1, 0, 0, 0, false}, {1024, 256, 1, 0, 0, 0, true},  {1024, 256, 2, 0, 0, 0, true},
                          {1024, 256, 4, 0, 3, 0, false}, {1024, 256, 8, 0, 0, 5, true},  {768, 256, 1, 0, 0, 0, false},
                          {768, 256, 3, 7, 1, 9, true},   {768, 256, 5, 0, 0, 0, false},  {50, 1000, 2, 1, 1, 1, true},
-                         {1, 4099, 1, 0, 0, 0, false}};
+                         {1, 4099, 1, 0, 0, 0, false}, {1024, 512, 64, 0, 0, 0, false}, {512, 512, 64, 5, 3, 1, true},
+                         {33, 17, 17, 0, 0, 0, true}};
     for (const Shape& s : big) {
         worst = std::fmax(worst, run_shape(path, gemm, s, rng));
         ++cases;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/pool.h"
+#include "core/profile.h"
 #include "jrnn/jrnn.h"
 #include "kernels.h"
 #include "layers/workspace.h"
@@ -205,6 +206,7 @@ DirBuffers carve(const jrnn_rnn& r, size_t rows, int B, Workspace& ws) {
 void input_projection(const jrnn_rnn& r, const Direction& d, int rows, const float* in, int in_size, float* gx,
                       Range u, bool backward = false) {
     if (u.size() <= 0) return;
+    JRNN_PROFILE_SCOPE(kInput);
     const int gh = r.gh(), H = r.H;
     if (backward && rows == 1) {
         for (int g = r.G - 1; g >= 0; --g) {
@@ -263,6 +265,7 @@ void step_share(const jrnn_rnn& r, const Direction& d, int B, const float* gx, i
     const Range u = sh.u, o = sh.o;
     // gh[:, gate g, units u] = hin[B, Hout] . W_hh[gate g, units u]^T
     auto recurrent = [&](int g, const float* hin) {
+        JRNN_PROFILE_SCOPE(kRecurrent);
         if (backward && B == 1) product_backward(d.w_hh.rows(g, u.j0, u.j1), hin, s.gh + g * H + u.j0, false);
         else product(d.w_hh.rows(g, u.j0, u.j1), B, hin, Hout, s.gh + g * H + u.j0, gh, false);
     };
@@ -271,22 +274,36 @@ void step_share(const jrnn_rnn& r, const Direction& d, int B, const float* gx, i
         case JRNN_CELL_RNN_RELU:
             recurrent(0, cur);
             before_cell();
-            if (mask) copy_cols(cur, nxt, B, Hout, u);
-            k.rnn_cell_cols_f32(B, H, u.j0, u.j1, gx, ldgx, s.gh, gh, nxt, mask, r.cell == JRNN_CELL_RNN_RELU);
+            {
+                JRNN_PROFILE_SCOPE(kCell);
+                if (mask) copy_cols(cur, nxt, B, Hout, u);
+                k.rnn_cell_cols_f32(B, H, u.j0, u.j1, gx, ldgx, s.gh, gh, nxt, mask, r.cell == JRNN_CELL_RNN_RELU);
+            }
             break;
         case JRNN_CELL_LSTM: {
             for (int i = 0; i < 4; ++i) recurrent(backward ? 3 - i : i, cur);
             before_cell();
             const bool sig = (r.flags & JRNN_LSTM_SIGMOID_CANDIDATE) != 0;
             if (r.P == 0) {
+                JRNN_PROFILE_SCOPE(kCell);
                 if (mask) copy_cols(cur, nxt, B, Hout, u);
                 k.lstm_cell_cols_f32(B, H, u.j0, u.j1, gx, ldgx, s.gh, gh, s.c, nxt, mask, sig);
             } else {
                 // h = W_hr (o * tanh(c)): the projection runs on all rows and reads every unit, the state takes
                 // the active rows.
-                k.lstm_cell_cols_f32(B, H, u.j0, u.j1, gx, ldgx, s.gh, gh, s.c, s.hraw, mask, sig);
-                if (sh.bar) sh.bar->wait();
-                product(d.w_hr.rows(0, o.j0, o.j1), B, s.hraw, H, s.hproj + o.j0, r.P, false);
+                {
+                    JRNN_PROFILE_SCOPE(kCell);
+                    k.lstm_cell_cols_f32(B, H, u.j0, u.j1, gx, ldgx, s.gh, gh, s.c, s.hraw, mask, sig);
+                }
+                if (sh.bar) {
+                    JRNN_PROFILE_SCOPE(kBarrier);
+                    sh.bar->wait();
+                }
+                {
+                    JRNN_PROFILE_SCOPE(kRecurrent);
+                    product(d.w_hr.rows(0, o.j0, o.j1), B, s.hraw, H, s.hproj + o.j0, r.P, false);
+                }
+                JRNN_PROFILE_SCOPE(kCell);
                 if (o.size() > 0) {
                     for (int b = 0; b < B; ++b) {
                         const float* src = mask && !mask[b] ? cur : s.hproj;
@@ -301,6 +318,7 @@ void step_share(const jrnn_rnn& r, const Direction& d, int B, const float* gx, i
             if (!r.reset_before()) {
                 for (int i = 0; i < 3; ++i) recurrent(backward ? 2 - i : i, cur);
                 before_cell();
+                JRNN_PROFILE_SCOPE(kCell);
                 copy_cols(cur, nxt, B, Hout, u);  // the cell updates h in place
                 k.gru_cell_cols_f32(B, H, u.j0, u.j1, gx, ldgx, s.gh, gh, d.b_hn, nxt, mask);
             } else {
@@ -308,9 +326,16 @@ void step_share(const jrnn_rnn& r, const Direction& d, int B, const float* gx, i
                 recurrent(backward ? 1 : 0, cur);
                 recurrent(backward ? 0 : 1, cur);
                 before_cell();
-                k.gru_gates_cols_f32(B, H, u.j0, u.j1, gx, ldgx, s.gh, gh, cur, s.z, s.rh, mask);
-                if (sh.bar) sh.bar->wait();
+                {
+                    JRNN_PROFILE_SCOPE(kCell);
+                    k.gru_gates_cols_f32(B, H, u.j0, u.j1, gx, ldgx, s.gh, gh, cur, s.z, s.rh, mask);
+                }
+                if (sh.bar) {
+                    JRNN_PROFILE_SCOPE(kBarrier);
+                    sh.bar->wait();
+                }
                 recurrent(2, s.rh);  // rh[B, H], and H == Hout for a GRU
+                JRNN_PROFILE_SCOPE(kCell);
                 copy_cols(cur, nxt, B, Hout, u);
                 k.gru_update_cols_f32(B, H, u.j0, u.j1, gx + 2 * H, ldgx, s.gh + 2 * H, gh, s.z, nxt, mask);
             }
@@ -374,7 +399,10 @@ void run_direction(const ForwardCtx& f, int layer, int dir, const float* in, flo
         if (c0) std::memcpy(dst, c0 + static_cast<int64_t>(b) * H + u.j0, sizeof(float) * u.size());
         else std::memset(dst, 0, sizeof(float) * u.size());
     }
-    if (m > 1) bar->wait();  // every column of gx and of the initial state is in place
+    if (m > 1) {
+        JRNN_PROFILE_SCOPE(kBarrier);
+        bar->wait();  // every column of gx and of the initial state is in place
+    }
 
     if (par || tid == 0) {
         const Share sh = par ? Share{u, o, bar} : Share{Range{0, H}, Range{0, Hout}, nullptr};
@@ -393,14 +421,20 @@ void run_direction(const ForwardCtx& f, int layer, int dir, const float* in, flo
                 copy_cols(cur, nxt, B, Hout, sh.o);
             }
             float* out_t = out + static_cast<int64_t>(t) * B * ldo + static_cast<int64_t>(dir) * Hout + sh.o.j0;
-            for (int b = 0; b < B && sh.o.size() > 0; ++b) {
-                if (mask && !mask[b]) std::memset(out_t + b * ldo, 0, sizeof(float) * sh.o.size());
-                else std::memcpy(out_t + b * ldo, nxt + static_cast<int64_t>(b) * Hout + sh.o.j0, sizeof(float) * sh.o.size());
+            {
+                JRNN_PROFILE_SCOPE(kOutput);
+                for (int b = 0; b < B && sh.o.size() > 0; ++b) {
+                    if (mask && !mask[b]) std::memset(out_t + b * ldo, 0, sizeof(float) * sh.o.size());
+                    else std::memcpy(out_t + b * ldo, nxt + static_cast<int64_t>(b) * Hout + sh.o.j0, sizeof(float) * sh.o.size());
+                }
             }
             // The next step's input product: its slot was last read by step - 1, which every thread has finished.
             if (f.step_inputs && step + 1 < T)
                 input_projection(r, d, B, in + time_of(step + 1) * ldx_step, in_size, gx_of(step + 1), sh.u);
-            if (sh.bar) sh.bar->wait();
+            if (sh.bar) {
+                JRNN_PROFILE_SCOPE(kBarrier);
+                sh.bar->wait();
+            }
         }
         const float* last = s.h[T & 1];
         if (f.hn) copy_cols(last, f.hn + static_cast<int64_t>(idx) * B * Hout, B, Hout, sh.o);
@@ -412,7 +446,10 @@ void run_direction(const ForwardCtx& f, int layer, int dir, const float* in, flo
                             sizeof(float) * sh.u.size());
         }
     }
-    if (m > 1 && !last) bar->wait();  // the buffers are free for the next direction or layer (the last: the join)
+    if (m > 1 && !last) {
+        JRNN_PROFILE_SCOPE(kBarrier);
+        bar->wait();  // the buffers are free for the next direction or layer (the last: the join)
+    }
 }
 
 void forward_task(void* p, int tid, int n) {
