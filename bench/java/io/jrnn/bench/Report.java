@@ -150,6 +150,16 @@ final class Report {
             md.append("Not measured in this run.\n\n");
         }
 
+        // ---- where the time goes ----
+        md.append("## Explaining the numbers: machine limits and where the time goes\n\n")
+                .append("From `jrnn_profile` (`bench/native/profile.cpp`), run by this benchmark after the JMH forks ")
+                .append("on a copy of the kernels built with phase timers (`-DJRNN_BUILD_PROFILE=ON`). Its forwards ")
+                .append("are timed in the same process as the limits it measures, so read each row against the ")
+                .append("limits above it rather than against the JMH table. See bench/README.md for what bounds ")
+                .append("each case.\n\n");
+        if (r.profile != null) md.append(r.profile).append("\n\n");
+        else md.append("Not measured in this run: ").append(r.profileStatus).append(".\n\n");
+
         // ---- targets ----
         md.append("## Targets (PERF.md)\n\n");
         for (String t : targets) md.append("- ").append(t).append('\n');

@@ -20,6 +20,9 @@ final class Results {
     final List<String> failures = new ArrayList<>();
     String mode = "";
     String torchStatus = "not run";
+    /** jrnn_profile's Markdown (machine limits, time per phase), or null. */
+    String profile;
+    String profileStatus = "not run";
 
     static String key(String what, String caseName, int threads) {
         return what + ":" + (caseName == null ? "" : caseName) + ":" + threads;

@@ -53,10 +53,12 @@ public final class RunAll {
     static final String PYTHON = "/usr/bin/python3";
     static final int[] THREADS = {1, 2};
 
-    private record Args(boolean quick, Path out, Path work, String include, boolean torch, String torchBlas) {
+    private record Args(boolean quick, Path out, Path work, String include, boolean torch, String torchBlas,
+                        Path profiler) {
         static Args parse(String[] argv) {
             boolean quick = false, torch = true;
             String torchBlas = "openblas";
+            Path profiler = null;
             Path out = Path.of("bench"), work = Path.of("target", "bench");
             String include = null;
             for (String a : argv) {
@@ -69,11 +71,14 @@ public final class RunAll {
                     case "--include" -> include = v.isEmpty() || v.startsWith("${") ? null : v;
                     case "--torch" -> torch = !"false".equals(v);
                     case "--torch-blas" -> torchBlas = v;
+                    case "--profiler" -> profiler = v.isEmpty() || v.startsWith("${") ? null : Path.of(v);
                     default -> throw new IllegalArgumentException("unknown argument " + a + " (expected --quick,"
-                            + " --out=DIR, --work=DIR, --include=REGEX, --torch=false, --torch-blas=openblas|system)");
+                            + " --out=DIR, --work=DIR, --include=REGEX, --torch=false, --torch-blas=openblas|system,"
+                            + " --profiler=FILE)");
                 }
             }
-            return new Args(quick, out.toAbsolutePath(), work.toAbsolutePath(), include, torch, torchBlas);
+            return new Args(quick, out.toAbsolutePath(), work.toAbsolutePath(), include, torch, torchBlas,
+                    profiler == null ? null : profiler.toAbsolutePath());
         }
     }
 
@@ -163,6 +168,15 @@ public final class RunAll {
             r.torchStatus = "not available: " + PYTHON + " cannot import torch";
         } else {
             runTorch(args, plan, r, seq2seq == null);
+        }
+
+        // ---- where the time goes: the native profiler (bench/native/profile.cpp) ----
+        if (args.profiler == null) {
+            r.profileStatus = "not run (no --profiler)";
+        } else if (!Files.isExecutable(args.profiler)) {
+            r.profileStatus = "not run: " + args.profiler + " is missing (the bench profile builds it)";
+        } else {
+            runProfiler(args, r);
         }
 
         r.machine.put("load average at end", loadAverage());
@@ -387,6 +401,29 @@ public final class RunAll {
                 }
             }
         }
+    }
+
+    // ---- native profile ----
+
+    /** Runs jrnn_profile (machine limits, time per phase; Markdown on stdout) and keeps its output for the report. */
+    private static void runProfiler(Args args, Results r) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(args.profiler.toString()));
+        if (args.quick) cmd.add("--quick");
+        System.out.println("[bench] " + String.join(" ", cmd));
+        Path log = args.work.resolve("profile.md");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        if (!p.waitFor(15, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            r.failures.add("jrnn_profile ran over 15 minutes");
+            return;
+        }
+        String out = Files.readString(log, StandardCharsets.UTF_8);
+        if (p.exitValue() != 0) {
+            r.failures.add("jrnn_profile exited with " + p.exitValue() + ": " + out.strip());
+            return;
+        }
+        r.profile = out.strip();
+        r.profileStatus = "ran";
     }
 
     // ---- machine ----
