@@ -98,13 +98,28 @@ struct Weights {
 };
 
 // y[M, N] = x[M, K] . W^T with jrnn's packed kernel on each of n threads (own data), seconds per call: the best
-// average of 10 calls on each thread, the slowest thread.
+// average of 10 calls on each thread, the slowest thread. At M = 1 the calls read W alternately first to last
+// and last to first panel, as the recurrent driver's steps do (the LRU then keeps what the next call reads first).
 double packed_seconds(int n, int N, int K, int M, double budget) {
     std::vector<double> per(n);
     on_threads(n, [&](int i) {
         Weights d(N, K, M, 7 + i);
         const jrnn::KernelTable& k = jrnn::kernels();
-        auto call = [&] { k.gemm_packed_f32(d.w, M, d.x.data(), K, d.y.data(), N, false); };
+        bool backward = false;
+        auto call = [&] {
+            if (M == 1 && backward) {
+                for (int p = d.w.n_pad / jrnn::kPanel - 1; p >= 0; --p) {
+                    jrnn::Packed panel = d.w;
+                    panel.n = std::min(jrnn::kPanel, d.w.n - p * jrnn::kPanel);
+                    panel.n_pad = jrnn::kPanel;
+                    panel.data = d.w.data + static_cast<int64_t>(p) * jrnn::kPanel * K;
+                    k.gemm_packed_f32(panel, 1, d.x.data(), K, d.y.data() + p * jrnn::kPanel, N, false);
+                }
+            } else {
+                k.gemm_packed_f32(d.w, M, d.x.data(), K, d.y.data(), N, false);
+            }
+            backward = !backward;
+        };
         for (int r = 0; r < 20; ++r) call();
         std::vector<double> times;
         const auto start = Clock::now();
@@ -271,9 +286,9 @@ int main(int argc, char** argv) {
     std::printf("| | 1 thread | 2 threads |\n|---|---|---|\n");
     std::printf("| FMA peak (10 independent 8-wide FMA chains a thread), GFLOP/s | %.1f | %.1f |\n", l.fma[1], l.fma[2]);
     std::printf("| jrnn packed GEMM, M=64 N=1024 K=512 a thread, GFLOP/s | %.1f | %.1f |\n", l.gemm[1], l.gemm[2]);
-    std::printf("| jrnn packed GEMV, batch 1, 512 KiB of weights a thread (fits L2), GB/s | %.1f | %.1f |\n",
+    std::printf("| jrnn packed GEMV, batch 1, 512 KiB of weights a thread (fits L2), GB/s in total | %.1f | %.1f |\n",
                 l.gemv_l2[1], l.gemv_l2[2]);
-    std::printf("| jrnn packed GEMV, batch 1, 1 MiB of weights a thread, GB/s | %.1f | %.1f |\n", l.gemv_1m[1],
+    std::printf("| jrnn packed GEMV, batch 1, 1 MiB of weights a thread, GB/s in total | %.1f | %.1f |\n", l.gemv_1m[1],
                 l.gemv_1m[2]);
     std::printf("\nCache-line round trip between two threads: %.0f ns (about 55 ns when both run on cores that "
                 "share an L3; several times that when the host has placed them farther apart).\n\n",
@@ -283,8 +298,7 @@ int main(int argc, char** argv) {
     std::printf("Median forward of the instrumented build (phase timers on) and its time per phase, per forward, "
                 "averaged over the team's threads. Floor: input products at the packed GEMM rate of the same thread "
                 "count, plus the recurrent products at the GEMM rate (batch 64) or, at batch 1, T reads of W_hh at "
-                "the GEMV rate of the bytes each thread reads a step (the 512 KiB rate up to 512 KiB, else the 1 MiB "
-                "rate).\n\n");
+                "the GEMV rate measured just before for that many bytes on each of the threads.\n\n");
     std::printf("| case | threads | forward ms | floor ms | input products ms (GFLOP/s) | recurrent products ms "
                 "(GFLOP/s) | cell passes ms | output copies ms | barrier waits ms | untimed ms |\n");
     std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
@@ -301,9 +315,12 @@ int main(int argc, char** argv) {
                 continue;
             const Profile p = profile_case(c, n, quick, stream);
             const double in_ms = p.phase_ms[jrnn::profile::kInput], rec_ms = p.phase_ms[jrnn::profile::kRecurrent];
-            // Bytes of weights each thread reads per step at batch 1: W_hh, and W_ih too for single steps.
-            const double step_bytes = 4.0 * c.G * c.H * (c.H + (stream ? c.I : 0)) / n;
-            const double gemv_rate = step_bytes <= 512 * 1024 ? l.gemv_l2[1] : l.gemv_1m[1];  // one thread's
+            // Bytes of weights each thread reads per step at batch 1: W_hh, and W_ih too for single steps; the
+            // rate at which each of n threads reads that many bytes of its own (measured now, n at once).
+            const int rows = c.G * c.H / n, cols = c.H + (stream ? c.I : 0);
+            const double step_bytes = 4.0 * rows * cols;
+            const double gemv_rate = c.B == 1 ? step_bytes / packed_seconds(n, rows, cols, 1, quick ? 0.2 : 0.5) * 1e-9
+                                              : 0.0;
             const double floor_in = c.input_flops() / (l.gemm[n] * 1e9) * 1e3;
             const double floor = c.B > 1 ? c.flops() / (l.gemm[n] * 1e9) * 1e3
                                  : c.T * step_bytes / (gemv_rate * 1e9) * 1e3 + (stream ? 0.0 : floor_in);
