@@ -15,6 +15,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
 
 import ai.onnxruntime.OrtException;
 import io.jrnn.Jrnn;
@@ -45,7 +46,8 @@ public class RecurrentBench {
         Engines.JrnnRun run;
 
         @Setup(Level.Trial)
-        public void setup() throws OrtException {
+        public void setup(BenchmarkParams params) throws OrtException {
+            HostProbe.record(params, "start");
             Case c = Cases.byName(caseName);
             Watchdog.start("RecurrentBench.jrnn " + caseName + " threads=" + threads);
             Jrnn.setThreads(threads);
@@ -59,8 +61,9 @@ public class RecurrentBench {
         }
 
         @TearDown(Level.Trial)
-        public void tearDown() {
+        public void tearDown(BenchmarkParams params) {
             run.close();
+            HostProbe.record(params, "end");
         }
     }
 
@@ -75,7 +78,8 @@ public class RecurrentBench {
         Engines.OrtRun run;
 
         @Setup(Level.Trial)
-        public void setup() throws OrtException {
+        public void setup(BenchmarkParams params) throws OrtException {
+            HostProbe.record(params, "start");
             Case c = Cases.byName(caseName);
             Watchdog.start("RecurrentBench.ort " + caseName + " threads=" + threads);
             Jrnn.setThreads(1); // jrnn only checks here; keep its threads out of ORT's way
@@ -86,8 +90,9 @@ public class RecurrentBench {
         }
 
         @TearDown(Level.Trial)
-        public void tearDown() throws OrtException {
+        public void tearDown(BenchmarkParams params) throws OrtException {
             run.close();
+            HostProbe.record(params, "end");
         }
     }
 

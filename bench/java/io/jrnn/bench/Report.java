@@ -70,6 +70,24 @@ final class Report {
         }
         md.append('\n');
 
+        // ---- host placement ----
+        if (!r.probes.isEmpty()) {
+            md.append("### Where the host put the two threads\n\n")
+                    .append("Cache-line round trip between two spinning threads (`HostProbe`), ns, at the start and ")
+                    .append("the end of each two-thread trial: ~55 ns when the two vCPUs share an L3, ~300–340 ns ")
+                    .append("when they do not. Two-thread times measured in the second state run up to ~1.4× longer ")
+                    .append("for every engine (see bench/README.md).\n\n")
+                    .append("| case | jrnn | ORT |\n|---|---|---|\n");
+            for (Case c : Cases.ALL) {
+                md.append("| ").append(c.name()).append(" | ")
+                        .append(r.probes.getOrDefault(Results.key("jrnn", c.name(), 2), "–")).append(" | ")
+                        .append(r.probes.getOrDefault(Results.key("ort", c.name(), 2), "–")).append(" |\n");
+            }
+            md.append("\nStreaming, 2 threads: 100 steps ")
+                    .append(r.probes.getOrDefault(Results.key("step100", null, 2), "–")).append(", forward ")
+                    .append(r.probes.getOrDefault(Results.key("forward100", null, 2), "–")).append(".\n\n");
+        }
+
         // ---- sgemm ----
         md.append("## Ceiling: OpenBLAS sgemm 2048³ (bytedeco binding, native buffers)\n\n")
                 .append("| threads | ms | GFLOP/s |\n|---|---|---|\n");

@@ -18,6 +18,8 @@ final class Results {
     final Map<String, String> machine = new LinkedHashMap<>();
     final List<String> notes = new ArrayList<>();
     final List<String> failures = new ArrayList<>();
+    /** Two-thread trials: cache-line round trip between two threads at the trial's start and end (HostProbe). */
+    final Map<String, String> probes = new LinkedHashMap<>();
     String mode = "";
     String torchStatus = "not run";
     /** jrnn_profile's Markdown (machine limits, time per phase), or null. */

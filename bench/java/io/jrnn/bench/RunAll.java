@@ -150,8 +150,10 @@ public final class RunAll {
         if (cache != null) jvm.add("-Dorg.bytedeco.javacpp.cachedir=" + cache);
         o.jvmArgsAppend(jvm.toArray(new String[0]));
         Files.createDirectories(args.work);
+        Files.deleteIfExists(args.work.resolve("probe.tsv"));
         Collection<RunResult> runs = new Runner(o.build()).run();
         collect(runs, r);
+        r.probes.putAll(HostProbe.read(args.work.resolve("probe.tsv")));
         expect(r, args.include == null, seq2seq == null);
 
         // ---- facts that need the native libraries (loaded here only after the forks are done) ----

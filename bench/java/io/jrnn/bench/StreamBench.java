@@ -17,6 +17,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
 
 import io.jrnn.Jrnn;
 import io.jrnn.RecurrentLayer;
@@ -48,7 +49,8 @@ public class StreamBench {
     private Engines.JrnnRun whole;
 
     @Setup(Level.Trial)
-    public void setup() throws IOException {
+    public void setup(BenchmarkParams params) throws IOException {
+        HostProbe.record(params, "start");
         Case c = Cases.byName(CASE);
         Watchdog.start("StreamBench threads=" + threads);
         Jrnn.setThreads(threads);
@@ -76,7 +78,8 @@ public class StreamBench {
     }
 
     @TearDown(Level.Trial)
-    public void tearDown() {
+    public void tearDown(BenchmarkParams params) {
+        HostProbe.record(params, "end");
         stream.close();
         for (Tensor t : steps) t.close();
         stepOut.close();
