@@ -229,8 +229,9 @@ void input_projection(const jrnn_rnn& r, const Direction& d, int rows, const flo
 
 // Asks for this thread's columns of gx[B, G*H] (row stride ldgx, units u of every gate) to be brought into the
 // cache: called for the next step while this one's products run, so the cell pass does not wait on memory when
-// the input products of all steps (gx) no longer fit in the caches (at batch 64: 26 MiB for an LSTM). Measured on
-// the Elman cell pass alone with gx in DRAM: 36 -> 24 us a step at batch 64; no change while gx stays in L3.
+// the input products of all steps (below batch 16, computed up front) no longer fit in the caches, as for long
+// sequences (T=1000, B=8, H=512 LSTM: 62 MiB). Measured on the Elman cell pass alone with gx in DRAM: 36 -> 24 us
+// a step; no change while gx stays in L3.
 void prefetch_gates(const float* gx, int64_t ldgx, int B, int G, int H, Range u) {
     if (u.size() <= 0) return;
     for (int b = 0; b < B; ++b)
@@ -426,7 +427,8 @@ void run_direction(const ForwardCtx& f, int layer, int dir, const float* in, flo
                     else std::memcpy(out_t + b * ldo, nxt + static_cast<int64_t>(b) * Hout + sh.o.j0, sizeof(float) * sh.o.size());
                 }
             }
-            // The next step's input product: its slot was last read by step - 1, which every thread has finished.
+            // The next step's input product: its slot of the ring was last read by this thread's step - 1 (each
+            // thread reads only its own columns).
             if (f.step_inputs && step + 1 < T)
                 input_projection(r, d, B, in + time_of(step + 1) * ldx_step, in_size, gx_of(step + 1), sh.u);
             if (sh.bar) {
