@@ -108,13 +108,7 @@ double packed_seconds(int n, int N, int K, int M, double budget) {
         bool backward = false;
         auto call = [&] {
             if (M == 1 && backward) {
-                for (int p = d.w.n_pad / jrnn::kPanel - 1; p >= 0; --p) {
-                    jrnn::Packed panel = d.w;
-                    panel.n = std::min(jrnn::kPanel, d.w.n - p * jrnn::kPanel);
-                    panel.n_pad = jrnn::kPanel;
-                    panel.data = d.w.data + static_cast<int64_t>(p) * jrnn::kPanel * K;
-                    k.gemm_packed_f32(panel, 1, d.x.data(), K, d.y.data() + p * jrnn::kPanel, N, false);
-                }
+                jrnn::gemm_packed_backward_f32(k, d.w, d.x.data(), d.y.data(), false);
             } else {
                 k.gemm_packed_f32(d.w, M, d.x.data(), K, d.y.data(), N, false);
             }
@@ -201,7 +195,6 @@ struct Profile {
     double ms = 0;                            // median forward
     double mean_ms = 0;                       // mean forward (what the phase times add up to)
     double phase_ms[jrnn::profile::kPhases];  // per forward, mean over the team's threads
-    int team = 0;
 };
 
 // stream: T single jrnn_rnn_step calls (batch 1 only) instead of one forward.
@@ -257,7 +250,6 @@ Profile profile_case(const Case& c, int threads, bool quick, bool stream = false
         ++active;
         for (int i = 0; i < jrnn::profile::kPhases; ++i) sum[i] += static_cast<double>(t.ns[i]);
     }
-    p.team = active;
     for (int i = 0; i < jrnn::profile::kPhases; ++i)
         p.phase_ms[i] = active ? sum[i] / active / static_cast<double>(times.size()) * 1e-6 : 0.0;
     return p;

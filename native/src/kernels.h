@@ -105,6 +105,10 @@ extern const KernelTable kTable;
 
 // The table in use (set once at load, switchable for tests).
 const KernelTable& kernels();
+
+// y[1, w.n] (+)= x[1, w.k] . w^T with k's gemm_packed_f32 one panel at a time, last panel first: the same result
+// as one call, with the weights read in the opposite order (layers/recurrent.cpp says why batch-1 steps alternate).
+void gemm_packed_backward_f32(const KernelTable& k, const Packed& w, const float* x, float* y, bool accumulate);
 bool cpu_has_avx2_fma();  // CPUID and OS (XGETBV) support
 
 }  // namespace jrnn

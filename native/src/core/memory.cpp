@@ -1,4 +1,4 @@
-// Aligned allocation and weight packing (ISA-independent layout, see kernels.h).
+// Aligned allocation, weight packing (ISA-independent layout, see kernels.h) and walking the packed layout.
 #include <cstdlib>
 #include <cstring>
 
@@ -38,6 +38,17 @@ bool pack_rows(const float* w, int n, int k, int64_t ldw, Packed* out) {
 void free_packed(Packed* p) {
     aligned_free(p->data);
     p->data = nullptr;
+}
+
+void gemm_packed_backward_f32(const KernelTable& k, const Packed& w, const float* x, float* y, bool accumulate) {
+    for (int p = w.n_pad / kPanel - 1; p >= 0; --p) {
+        Packed panel;
+        panel.n = w.n - p * kPanel < kPanel ? w.n - p * kPanel : kPanel;
+        panel.n_pad = kPanel;
+        panel.k = w.k;
+        panel.data = w.data + static_cast<int64_t>(p) * kPanel * w.k;
+        k.gemm_packed_f32(panel, 1, x, w.k, y + p * kPanel, w.n, accumulate);
+    }
 }
 
 }  // namespace jrnn

@@ -10,17 +10,6 @@
 
 namespace jrnn::profile {
 
-const char* name(Phase p) {
-    switch (p) {
-        case kInput: return "input products";
-        case kRecurrent: return "recurrent products";
-        case kCell: return "cell passes";
-        case kOutput: return "output copies";
-        case kBarrier: return "barrier waits";
-        default: return "?";
-    }
-}
-
 #ifdef JRNN_PROFILE
 
 namespace {

@@ -18,8 +18,6 @@ enum Phase : int {
     kPhases
 };
 
-const char* name(Phase p);
-
 #ifdef JRNN_PROFILE
 
 // Nanoseconds per phase of one thread, summed since the last reset().
