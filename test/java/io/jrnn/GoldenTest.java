@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -139,51 +138,23 @@ class GoldenTest {
                 try (Tensor in = Tensor.of(xt, B, I); Tensor y = s.step(in)) {
                     assertArrayEquals(new int[] {B, hout}, y.shape(), where + ": step output shape");
                     float[] want = Arrays.copyOfRange(expected, t * B * hout, (t + 1) * B * hout);
-                    compare(where + ": step " + t + " output", want, y.toArray(), new int[] {B, hout});
+                    Close.assertClose(where + ": step " + t + " output", want, y.toArray(), new int[] {B, hout}, TOL);
                 }
             }
             try (Tensor hn = s.hn()) {
                 assertArrayEquals(c.hnShape, hn.shape(), where + ": hn shape");
-                compare(where + ": hn", c.hn, hn.toArray(), c.hnShape);
+                Close.assertClose(where + ": hn", c.hn, hn.toArray(), c.hnShape, TOL);
             }
             try (Tensor cn = s.cn()) {
                 if (c.isLstm) {
                     assertNotNull(cn, where + ": cn of an LSTM stream");
                     assertArrayEquals(c.cnShape, cn.shape(), where + ": cn shape");
-                    compare(where + ": cn", c.cn, cn.toArray(), c.cnShape);
+                    Close.assertClose(where + ": cn", c.cn, cn.toArray(), c.cnShape, TOL);
                 } else {
                     assertNull(cn, where + ": cn of a " + c.cell + " stream");
                 }
             }
         }
-    }
-
-    /** Fails with the largest absolute error, where it is, and both values; NaN counts as a failure. */
-    static void compare(String what, float[] expected, float[] actual, int[] shape) {
-        assertEquals(expected.length, actual.length, what + ": size");
-        double worst = 0;
-        int at = -1;
-        for (int i = 0; i < expected.length; i++) {
-            double err = Math.abs((double) expected[i] - (double) actual[i]);
-            if (Double.isNaN(err)) err = Double.POSITIVE_INFINITY;
-            if (err > worst || at < 0) {
-                worst = err;
-                at = i;
-            }
-        }
-        if (worst > TOL) {
-            fail(String.format("%s: max |error| %.3g > %.0e at %s (expected %.8g, got %.8g)", what, worst, TOL,
-                    index(at, shape), expected[at], actual[at]));
-        }
-    }
-
-    private static String index(int flat, int[] shape) {
-        int[] idx = new int[shape.length];
-        for (int d = shape.length - 1; d >= 0; d--) {
-            idx[d] = flat % shape[d];
-            flat /= shape[d];
-        }
-        return Arrays.toString(idx);
     }
 
     /** One golden file: its metadata and expected tensors. */
@@ -251,12 +222,12 @@ class GoldenTest {
         void check(RecurrentOutput out, String where) {
             assertArrayEquals(outputShape, out.output().shape(), where + ": output shape");
             assertArrayEquals(hnShape, out.hn().shape(), where + ": hn shape");
-            compare(where + ": output", output, out.output().toArray(), outputShape);
-            compare(where + ": hn", hn, out.hn().toArray(), hnShape);
+            Close.assertClose(where + ": output", output, out.output().toArray(), outputShape, TOL);
+            Close.assertClose(where + ": hn", hn, out.hn().toArray(), hnShape, TOL);
             if (isLstm) {
                 assertNotNull(out.cn(), where + ": cn of an LSTM");
                 assertArrayEquals(cnShape, out.cn().shape(), where + ": cn shape");
-                compare(where + ": cn", cn, out.cn().toArray(), cnShape);
+                Close.assertClose(where + ": cn", cn, out.cn().toArray(), cnShape, TOL);
             } else {
                 assertNull(out.cn(), where + ": cn of a " + cell);
             }

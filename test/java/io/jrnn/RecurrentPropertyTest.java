@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -467,7 +466,7 @@ class RecurrentPropertyTest {
     }
 
     private static void compare(String what, double[] expected, float[] actual, int[] shape, String isa) {
-        double worst = assertClose(what, expected, actual, shape, TOL);
+        double worst = Close.assertClose(what, expected, actual, shape, TOL);
         if (worst > WORST.getOrDefault(isa, -1.0)) {
             WORST.put(isa, worst);
             WORST_AT.put(isa, what);
@@ -475,35 +474,6 @@ class RecurrentPropertyTest {
     }
 
     private static void assertClose(String what, float[] expected, double[] actual, double tol) {
-        assertClose(what, actual, expected, new int[] {expected.length}, tol);
-    }
-
-    /** Fails with the largest |error|, its index and both values; NaN is a failure. Returns the largest error. */
-    private static double assertClose(String what, double[] expected, float[] actual, int[] shape, double tol) {
-        assertEquals(expected.length, actual.length, what + ": element count");
-        double worst = 0;
-        int at = -1;
-        for (int i = 0; i < expected.length; i++) {
-            double err = Math.abs(expected[i] - actual[i]);
-            if (Double.isNaN(err)) err = Double.POSITIVE_INFINITY;
-            if (at < 0 || err > worst) {
-                worst = err;
-                at = i;
-            }
-        }
-        if (worst > tol) {
-            fail(String.format("%s: max |error| %.3g > %.0e at %s (expected %.9g, got %.9g)", what, worst, tol,
-                    index(at, shape), expected[at], (double) actual[at]));
-        }
-        return worst;
-    }
-
-    private static String index(int flat, int[] shape) {
-        int[] idx = new int[shape.length];
-        for (int d = shape.length - 1; d >= 0; d--) {
-            idx[d] = flat % shape[d];
-            flat /= shape[d];
-        }
-        return Arrays.toString(idx);
+        Close.assertClose(what, actual, expected, new int[] {expected.length}, tol);
     }
 }
