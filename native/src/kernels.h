@@ -1,5 +1,6 @@
-// Internal kernel interface. Every kernel exists twice with the same signature: jrnn::ref (scalar, the
-// spec) and jrnn::avx2 (AVX2/FMA). dispatch.cpp picks one table once; tests call both directly.
+// Internal kernel interface. Every kernel exists once per ISA with the same signature: jrnn::ref (scalar, the
+// spec), jrnn::avx2 (AVX2/FMA), jrnn::avx512 (AVX-512 F/BW/DQ/VL). The ISA registry (core/isa.cpp) lists them;
+// one table is picked once at load; tests loop over the registry and call every supported table.
 #ifndef JRNN_KERNELS_H
 #define JRNN_KERNELS_H
 
@@ -94,6 +95,10 @@ struct KernelTable {
                                 int64_t ldgh, const float* z, float* h, const uint8_t* active);
     void (*rnn_cell_cols_f32)(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
                               int64_t ldgh, float* h, const uint8_t* active, bool relu);
+
+    // True when gemm_packed_f32's result for a row of x never depends on B, on the row's position or on which
+    // panels a call covers (each output one sum in one fixed order): what batch-invariant serving needs.
+    bool gemm_batch_invariant;
 };
 
 namespace ref {
@@ -102,14 +107,32 @@ extern const KernelTable kTable;
 namespace avx2 {
 extern const KernelTable kTable;
 }
+namespace avx512 {
+extern const KernelTable kTable;
+}
+
+// One instruction-set path: its ABI id (JRNN_ISA_*), name, whether this CPU and OS can run it, its kernels.
+struct Isa {
+    int id;
+    const char* name;
+    bool (*supported)();
+    const KernelTable* table;
+};
+
+// Every ISA jrnn has, in order of preference (the last supported one is the default); isas()[i].id == i.
+const Isa* isas();
+int isa_count();
+const Isa* find_isa(const char* name);  // nullptr when no ISA has that name
 
 // The table in use (set once at load, switchable for tests).
 const KernelTable& kernels();
 
-// y[1, w.n] (+)= x[1, w.k] . w^T with k's gemm_packed_f32 one panel at a time, last panel first: the same result
+// y[1, w.n] (+)= x[1, w.k] . w^T with k's gemm_packed_f32 on groups of panels, last group first: the same result
 // as one call, with the weights read in the opposite order (layers/recurrent.cpp says why batch-1 steps alternate).
 void gemm_packed_backward_f32(const KernelTable& k, const Packed& w, const float* x, float* y, bool accumulate);
-bool cpu_has_avx2_fma();  // CPUID and OS (XGETBV) support
+// CPUID and OS (XGETBV) support
+bool cpu_has_avx2_fma();
+bool cpu_has_avx512();  // F, BW, DQ, VL with opmask, ZMM_Hi256 and Hi16_ZMM state enabled (plus avx2_fma)
 
 }  // namespace jrnn
 

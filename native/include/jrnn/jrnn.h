@@ -27,9 +27,10 @@ extern "C" {
 #define JRNN_ERR_NOMEM 2  /* allocation failed */
 #define JRNN_ERR_STATE 3  /* call order (e.g. forward before all weights were set) */
 
-/* instruction-set paths */
-#define JRNN_ISA_REF 0
-#define JRNN_ISA_AVX2 1
+/* instruction-set paths (ids of the ISA registry, in order of preference) */
+#define JRNN_ISA_REF 0    /* portable scalar code: the spec */
+#define JRNN_ISA_AVX2 1   /* AVX2 + FMA */
+#define JRNN_ISA_AVX512 2 /* AVX-512 F, BW, DQ, VL */
 
 /* cells */
 #define JRNN_CELL_RNN_TANH 0
@@ -44,10 +45,16 @@ extern "C" {
 /* ---- runtime ---- */
 JRNN_API const char* jrnn_version(void);
 /* The ISA the dispatch table uses now (JRNN_ISA_*). Chosen once at load: the best the CPU and OS support,
- * unless the environment variable JRNN_ISA=ref forces the reference path. */
+ * unless the environment variable JRNN_ISA (ref, avx2, avx512) names another. */
 JRNN_API int jrnn_isa(void);
+/* How many ISAs the registry has (ids 0 .. count-1), and the name of one ("ref", "avx2", ...; NULL past them). */
+JRNN_API int jrnn_isa_count(void);
+JRNN_API const char* jrnn_isa_name(int isa);
 /* 1 when the CPU and OS support the ISA. */
 JRNN_API int jrnn_isa_supported(int isa);
+/* NULL, or why the JRNN_ISA environment variable was refused at load (an unknown name, or an ISA this CPU or OS
+ * lacks; the message lists what it supports). The library then runs ref; the Java side refuses to load. */
+JRNN_API const char* jrnn_isa_error(void);
 /* Switch the dispatch table (tests run both paths in one process). Not thread-safe against running calls. */
 JRNN_API int jrnn_set_isa(int isa);
 

@@ -1,4 +1,5 @@
 // Aligned allocation, weight packing (ISA-independent layout, see kernels.h) and walking the packed layout.
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -40,14 +41,19 @@ void free_packed(Packed* p) {
     p->data = nullptr;
 }
 
+// Groups of kBackwardGroup panels, last group first (panels inside a group forward): a kernel that hides latency
+// across panels (avx512) gets enough of them per call, and the read order still runs backward at that grain.
 void gemm_packed_backward_f32(const KernelTable& k, const Packed& w, const float* x, float* y, bool accumulate) {
-    for (int p = w.n_pad / kPanel - 1; p >= 0; --p) {
-        Packed panel;
-        panel.n = w.n - p * kPanel < kPanel ? w.n - p * kPanel : kPanel;
-        panel.n_pad = kPanel;
-        panel.k = w.k;
-        panel.data = w.data + static_cast<int64_t>(p) * kPanel * w.k;
-        k.gemm_packed_f32(panel, 1, x, w.k, y + p * kPanel, w.n, accumulate);
+    constexpr int kBackwardGroup = 8;
+    const int panels = w.n_pad / kPanel;
+    for (int end = panels; end > 0; end -= kBackwardGroup) {
+        const int p = end > kBackwardGroup ? end - kBackwardGroup : 0;
+        Packed group;
+        group.n = std::min(w.n, end * kPanel) - p * kPanel;
+        group.n_pad = (end - p) * kPanel;
+        group.k = w.k;
+        group.data = w.data + static_cast<int64_t>(p) * kPanel * w.k;
+        k.gemm_packed_f32(group, 1, x, w.k, y + p * kPanel, w.n, accumulate);
     }
 }
 
