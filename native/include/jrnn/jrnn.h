@@ -38,6 +38,12 @@ extern "C" {
 #define JRNN_CELL_LSTM 2
 #define JRNN_CELL_GRU 3
 
+/* weight precisions (SPEC 1.5): what every product with a weight matrix reads */
+#define JRNN_PRECISION_FP32 0
+#define JRNN_PRECISION_BF16 1 /* bfloat16 weights, inputs rounded to bf16, float32 sums */
+#define JRNN_PRECISION_INT8 2 /* int8 weights with per-row scales, inputs quantized to uint8 per row, int32 sums */
+#define JRNN_INT8_MAX_K 65535 /* INT8: at most this many inputs per product (exact int32 sums) */
+
 /* cell options (bit flags) */
 #define JRNN_LSTM_SIGMOID_CANDIDATE 1 /* g = sigmoid(.) instead of tanh(.) (course-notes formula) */
 #define JRNN_GRU_RESET_BEFORE 2       /* n = tanh(W_in x + b_in + W_hn (r*h) + b_hn) (Cho 2014, ONNX default) */
@@ -82,6 +88,13 @@ JRNN_API jrnn_rnn* jrnn_rnn_create(int cell, int flags, int num_layers, int num_
 JRNN_API int jrnn_rnn_set_weights(jrnn_rnn* rnn, int layer, int direction, const float* w_ih, const float* w_hh,
                          const float* b_ih, const float* b_hh, const float* w_hr);
 JRNN_API void jrnn_rnn_destroy(jrnn_rnn* rnn);
+/* The precision of every weight matrix (JRNN_PRECISION_*), set before any jrnn_rnn_set_weights (JRNN_ERR_STATE
+ * after); the weights are converted once as they are packed. Default FP32. INT8 needs every product's input size
+ * <= JRNN_INT8_MAX_K (JRNN_ERR_ARG otherwise). */
+JRNN_API int jrnn_rnn_set_precision(jrnn_rnn* rnn, int precision);
+JRNN_API int jrnn_rnn_precision(const jrnn_rnn* rnn);
+/* Bytes of packed weights (scales and row sums included) and folded biases held for the layers set so far. */
+JRNN_API int64_t jrnn_rnn_weight_bytes(const jrnn_rnn* rnn);
 
 /* Full sequence. x[T,B,I]; lengths[B] (0 <= len <= T) or NULL = all T; h0[L*D,B,Hout] or NULL = zeros;
  * c0[L*D,B,H] or NULL = zeros (LSTM); y[T,B,D*Hout]; hn[L*D,B,Hout] or NULL; cn[L*D,B,H] or NULL.

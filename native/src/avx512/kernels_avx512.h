@@ -20,6 +20,18 @@ JRNN_AVX512 void tanh_f32(const float* x, float* y, int64_t n);
 JRNN_AVX512 void exp_f32(const float* x, float* y, int64_t n);
 JRNN_AVX512 void gemm_packed_f32(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
                                  bool accumulate);
+JRNN_AVX512 void gemm_packed_bf16_f32(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
+                                      bool accumulate);
+JRNN_AVX512 void gemm_packed_s8_u8(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
+                                   bool accumulate);
+// The variants the two above choose between by CPU (tests call each where the CPU has what it needs):
+// vdpbf16ps (AVX512_BF16) or widening shifts; vpdpbusd (AVX512_VNNI) or avx2::gemm_packed_s8_u8.
+__attribute__((target(JRNN_AVX512_TARGET ",avx512bf16"))) void gemm_packed_bf16_f32_dp(
+    const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy, bool accumulate);
+JRNN_AVX512 void gemm_packed_bf16_f32_shift(const Packed& w, int B, const float* x, int64_t ldx, float* y,
+                                            int64_t ldy, bool accumulate);
+__attribute__((target(JRNN_AVX512_TARGET ",avx512vnni"))) void gemm_packed_s8_u8_vnni(
+    const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy, bool accumulate);
 JRNN_AVX512 void lstm_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh, float* c,
                                float* h, const uint8_t* active, bool sigmoid_candidate);
 JRNN_AVX512 void gru_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh,

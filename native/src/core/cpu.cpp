@@ -55,4 +55,24 @@ bool cpu_has_avx512() {
     return l.ok && (l.b & f) && (l.b & dq) && (l.b & bw) && (l.b & vl);
 }
 
+// Sub-features the reduced-precision kernels use when present (each kernel has a fallback without them).
+bool cpu_has_avx512_vnni() {
+    const Leaf7 l = leaf7();
+    return cpu_has_avx512() && l.ok && (l.c & (1u << 11));
+}
+
+bool cpu_has_avx512_bf16() {
+    if (!cpu_has_avx512() || __get_cpuid_max(0, nullptr) < 7) return false;
+    unsigned a, b, c, d;
+    __cpuid_count(7, 1, a, b, c, d);
+    return a & (1u << 5);
+}
+
+bool cpu_has_avx_vnni() {
+    if (!cpu_has_avx2_fma() || __get_cpuid_max(0, nullptr) < 7) return false;
+    unsigned a, b, c, d;
+    __cpuid_count(7, 1, a, b, c, d);
+    return a & (1u << 4);
+}
+
 }  // namespace jrnn
