@@ -163,7 +163,8 @@ def make_generate(out_dir, g):
     prompt = [3, 7, 1]
     extra = [("gen.prompt", torch.tensor(prompt, dtype=torch.long))]
     for name, temp, k, p in SAMPLERS:
-        uniforms = torch.rand(max_new, dtype=torch.float64, generator=g)
+        # rounded to float32 (exactly representable in the F32 file), used as float64 by both sides
+        uniforms = torch.rand(max_new, dtype=torch.float64, generator=g).float().double()
         ids, state, used = [], None, 0
         with torch.no_grad():
             x = emb(torch.tensor(prompt).unsqueeze(1))                      # [T,1,E]
@@ -178,7 +179,7 @@ def make_generate(out_dir, g):
                 ids.append(nxt)
                 out, state = rnn(emb(torch.tensor([[nxt]])), state)
                 logits = fc(out[-1, 0])
-        extra.append((f"gen.{name}.uniforms", uniforms[:used] if used else torch.zeros(1, dtype=torch.float64)))
+        extra.append((f"gen.{name}.uniforms", (uniforms[:used] if used else torch.zeros(0, dtype=torch.float64)).float()))
         extra.append((f"gen.{name}.ids", torch.tensor(ids, dtype=torch.long)))
     write_safetensors(path, list(tensors.items()) + extra, metadata)
 
