@@ -121,7 +121,7 @@ abstract class NativeRecurrent implements RecurrentLayer {
 
     private static String quoted(java.util.Set<String> prefixes) {
         List<String> q = new ArrayList<>();
-        for (String s : prefixes) q.add("\"" + s + "\"");
+        for (String s : prefixes) q.add("\"" + s + "\" (" + Weights.dot(s) + "weight_ih_l0)");
         return String.join(", ", q);
     }
 
