@@ -21,13 +21,13 @@ public record Seq2SeqConfig(String format, int srcVocabSize, int tgtVocabSize, i
                             String tokenizer) {
 
     public static final String FORMAT = "jrnn.seq2seq.v1";
-    static final Set<String> CELLS = Set.of("rnn_tanh", "rnn_relu", "lstm", "gru");
-    static final Set<String> ATTENTIONS = Set.of("bahdanau", "luong_dot", "luong_general", "luong_concat", "none");
+    static final Set<String> CELLS = configNames(Cell.values());
+    static final Set<String> ATTENTIONS = configNames(AttentionKind.values());
     static final Set<String> BRIDGES = Set.of("zeros", "linear_tanh");
     private static final int MAX_VOCAB = 10_000_000, MAX_DIM = 1 << 16, MAX_LAYERS = 64;
 
     /** @param numDirections 2 when bidirectional */
-    public record Encoder(String cell, int embedDim, int hiddenSize, int numLayers, boolean bidirectional) {
+    public record Encoder(Cell cell, int embedDim, int hiddenSize, int numLayers, boolean bidirectional) {
         public int numDirections() {
             return bidirectional ? 2 : 1;
         }
@@ -38,10 +38,10 @@ public record Seq2SeqConfig(String format, int srcVocabSize, int tgtVocabSize, i
         }
     }
 
-    public record Decoder(String cell, int embedDim, int hiddenSize, int numLayers, String attention,
+    public record Decoder(Cell cell, int embedDim, int hiddenSize, int numLayers, AttentionKind attention,
                           int attentionDim, boolean inputFeeding, String bridge) {
         public boolean luong() {
-            return attention.startsWith("luong_");
+            return attention.luong();
         }
 
         /** input_feeding has a meaning only for luong_* attention. */
@@ -52,18 +52,24 @@ public record Seq2SeqConfig(String format, int srcVocabSize, int tgtVocabSize, i
 
     /** Decoder RNN input size: Ed, plus D·He (bahdanau context) or Hd (luong input feeding). */
     public int decoderInputSize() {
-        int extra = decoder.attention.equals("bahdanau") ? encoder.outputSize()
+        int extra = decoder.attention == AttentionKind.BAHDANAU ? encoder.outputSize()
                 : decoder.feedsInput() ? decoder.hiddenSize : 0;
         return decoder.embedDim + extra;
     }
 
     /** K, the input size of the output layer. */
     public int outputInputSize() {
-        return decoder.attention.equals("bahdanau") ? decoder.hiddenSize + encoder.outputSize() : decoder.hiddenSize;
+        return decoder.attention == AttentionKind.BAHDANAU ? decoder.hiddenSize + encoder.outputSize() : decoder.hiddenSize;
     }
 
     public boolean hasAttention() {
-        return !decoder.attention.equals("none");
+        return decoder.attention != AttentionKind.NONE;
+    }
+
+    private static Set<String> configNames(Enum<?>[] values) {
+        java.util.Set<String> s = new java.util.HashSet<>();
+        for (Enum<?> v : values) s.add(v instanceof Cell c ? c.configName() : ((AttentionKind) v).configName());
+        return Set.copyOf(s);
     }
 
     /** Parses and checks the JSON; {@code where} names the file in messages. */
@@ -87,18 +93,19 @@ public record Seq2SeqConfig(String format, int srcVocabSize, int tgtVocabSize, i
             throw new IOException(r.where + ": pad_id, bos_id and eos_id must differ, got " + pad + ", " + bos + ", " + eos);
         }
         Map<String, Object> e = r.object(m.get("encoder"), "encoder");
-        Encoder enc = new Encoder(r.choice(e, "encoder.cell", "cell", CELLS), r.integer(e, "encoder.embed_dim", "embed_dim", 1, MAX_DIM),
+        Encoder enc = new Encoder(Cell.fromConfig(r.choice(e, "encoder.cell", "cell", CELLS)), r.integer(e, "encoder.embed_dim", "embed_dim", 1, MAX_DIM),
                 r.integer(e, "encoder.hidden_size", "hidden_size", 1, MAX_DIM), r.integer(e, "encoder.num_layers", "num_layers", 1, MAX_LAYERS),
                 r.bool(e, "encoder.bidirectional", "bidirectional", false));
         Map<String, Object> d = r.object(m.get("decoder"), "decoder");
-        String attention = d.containsKey("attention") ? r.choice(d, "decoder.attention", "attention", ATTENTIONS) : "none";
-        boolean needsDim = attention.equals("bahdanau") || attention.equals("luong_concat");
-        Decoder dec = new Decoder(r.choice(d, "decoder.cell", "cell", CELLS), r.integer(d, "decoder.embed_dim", "embed_dim", 1, MAX_DIM),
+        AttentionKind attention = d.containsKey("attention")
+                ? AttentionKind.fromConfig(r.choice(d, "decoder.attention", "attention", ATTENTIONS)) : AttentionKind.NONE;
+        boolean needsDim = attention.hasDim();
+        Decoder dec = new Decoder(Cell.fromConfig(r.choice(d, "decoder.cell", "cell", CELLS)), r.integer(d, "decoder.embed_dim", "embed_dim", 1, MAX_DIM),
                 r.integer(d, "decoder.hidden_size", "hidden_size", 1, MAX_DIM), r.integer(d, "decoder.num_layers", "num_layers", 1, MAX_LAYERS),
                 attention, needsDim ? r.integer(d, "decoder.attention_dim", "attention_dim", 1, MAX_DIM) : 0,
                 r.bool(d, "decoder.input_feeding", "input_feeding", false),
                 d.containsKey("bridge") ? r.choice(d, "decoder.bridge", "bridge", BRIDGES) : "zeros");
-        if (attention.equals("luong_dot") && dec.hiddenSize != enc.outputSize()) {
+        if (attention == AttentionKind.LUONG_DOT && dec.hiddenSize != enc.outputSize()) {
             throw new IOException(r.where + ": luong_dot attention needs decoder.hidden_size == encoder output size "
                     + enc.outputSize() + " (D*hidden_size), got " + dec.hiddenSize);
         }
