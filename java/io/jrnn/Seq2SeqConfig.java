@@ -26,7 +26,7 @@ public record Seq2SeqConfig(String format, int srcVocabSize, int tgtVocabSize, i
     static final Set<String> BRIDGES = Set.of("zeros", "linear_tanh");
     private static final int MAX_VOCAB = 10_000_000, MAX_DIM = 1 << 16, MAX_LAYERS = 64;
 
-    /** @param numDirections 2 when bidirectional */
+    /** The encoder: numDirections() is 2 when bidirectional. */
     public record Encoder(Cell cell, int embedDim, int hiddenSize, int numLayers, boolean bidirectional) {
         public int numDirections() {
             return bidirectional ? 2 : 1;

@@ -41,7 +41,7 @@ public interface Sampler {
         return new Sampling(temperature, k, 1.0, rng);
     }
 
-    /** Nucleus sampling: among the most likely ids whose probabilities add up to {@code p} (0 < p <= 1). */
+    /** Nucleus sampling: among the most likely ids whose probabilities add up to {@code p} ({@code 0 < p <= 1}). */
     static Sampler topP(double p, double temperature, RandomGenerator rng) {
         if (!(p > 0 && p <= 1)) throw new IllegalArgumentException("p must be in (0, 1], got " + p);
         return new Sampling(temperature, 0, p, rng);
