@@ -139,6 +139,22 @@ JRNN_API int jrnn_log_softmax_f32(int m, int n, const float* x, const uint8_t* v
 /* The k largest of x[N] (k <= N), best first; ties: the lower index first. NaN ranks below every number. */
 JRNN_API int jrnn_topk_f32(int n, const float* x, int k, int32_t* idx, float* val);
 
+/* ---- whole-model pieces (io.jrnn.SequenceModel) ---- */
+
+/* y = max(x, 0) element-wise (n elements; in place allowed; NaN stays NaN, as torch.relu). */
+JRNN_API void jrnn_relu_f32(const float* x, float* y, int64_t n);
+/* The mean readout: out[B,F] = mean over t < lengths[b] of y[t,b,:], y[T,B,F] time-major. lengths[B] (each in
+ * [1, T]) or NULL = all T. */
+JRNN_API int jrnn_mean_steps_f32(int T, int B, int F, const float* y, const int32_t* lengths, float* out);
+/* Swaps the two leading axes: y[b,a,:] = x[a,b,:] for x[A,B,F] (time-major <-> batch-first). No overlap. */
+JRNN_API int jrnn_swap01_f32(int A, int B, int F, const float* x, float* y);
+/* jrnn_rnn_forward with batch-first x[B,T,I] and y[B,T,F] (F = D*Hout); lengths, states as jrnn_rnn_forward
+ * (states stay [L*D,B,*], as in PyTorch with batch_first=True). I and F must be the stack's sizes (the caller
+ * validated them). The data is swapped to time-major in a per-thread buffer around the time-major forward. */
+JRNN_API int jrnn_rnn_forward_batch_first(const jrnn_rnn* rnn, int T, int B, int I, int F, const float* x,
+                                          const int32_t* lengths, const float* h0, const float* c0, float* y,
+                                          float* hn, float* cn);
+
 #ifdef __cplusplus
 }
 #endif

@@ -135,4 +135,19 @@ public final class JrnnNative {
 
     public static native int jrnn_topk_f32(int n, @Const FloatPointer x, int k, @Cast("int32_t*") IntPointer idx,
                                            FloatPointer val);
+
+    // ---- whole-model pieces ----
+
+    public static native void jrnn_relu_f32(@Const FloatPointer x, FloatPointer y, long n);
+
+    public static native int jrnn_mean_steps_f32(int T, int B, int F, @Const FloatPointer y,
+                                                 @Cast("const int32_t*") IntPointer lengths, FloatPointer out);
+
+    public static native int jrnn_swap01_f32(int A, int B, int F, @Const FloatPointer x, FloatPointer y);
+
+    public static native int jrnn_rnn_forward_batch_first(@Const RnnHandle rnn, int T, int B, int I, int F,
+                                                          @Const FloatPointer x,
+                                                          @Cast("const int32_t*") IntPointer lengths,
+                                                          @Const FloatPointer h0, @Const FloatPointer c0,
+                                                          FloatPointer y, FloatPointer hn, FloatPointer cn);
 }
