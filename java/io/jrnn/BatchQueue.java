@@ -19,7 +19,7 @@ import java.util.function.Consumer;
 /**
  * The scheduling core of the batchers: a bounded queue of requests from any number of threads and one worker thread
  * that runs them in batches of up to {@code maxBatch}, waiting at most {@code maxDelay} after the oldest queued
- * request for more to arrive.
+ * request for more to arrive (not at all once a batch is full: maxBatch requests, or fewer when no more can come).
  *
  * <p>Every request is a future that completes exactly once: with its result, with the exception of its own failure,
  * with {@link TimeoutException} when it did not start within its timeout, or cancelled. It can be withdrawn
@@ -113,6 +113,7 @@ final class BatchQueue<R extends BatchQueue.Request<?>> {
     private final int maxBatch, capacity;
     private final long maxDelayNanos;
     private final Runner<R> runner;
+    private final java.util.function.IntSupplier full;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
     private final ArrayDeque<R> queue = new ArrayDeque<>();
@@ -120,7 +121,17 @@ final class BatchQueue<R extends BatchQueue.Request<?>> {
     private final Thread worker;
 
     BatchQueue(String name, int maxBatch, Duration maxDelay, int capacity, Runner<R> runner) {
+        this(name, maxBatch, maxDelay, capacity, () -> maxBatch, runner);
+    }
+
+    /**
+     * full: how many queued requests make a batch worth running without waiting longer (at most maxBatch), such as
+     * the number of open stream sessions: once each has a step queued, no other step can come.
+     */
+    BatchQueue(String name, int maxBatch, Duration maxDelay, int capacity, java.util.function.IntSupplier full,
+               Runner<R> runner) {
         this.name = name;
+        this.full = full;
         this.maxBatch = maxBatch;
         this.maxDelayNanos = maxDelay.toNanos();
         this.capacity = capacity;
@@ -147,13 +158,17 @@ final class BatchQueue<R extends BatchQueue.Request<?>> {
             if (r.owner != this) throw new IllegalArgumentException("request of another queue");
             r.enqueued = System.nanoTime();
             queue.addLast(r);
-            if (queue.size() == 1 || queue.size() >= maxBatch) work.signal();
+            if (queue.size() == 1 || queue.size() >= fullSize()) work.signal();
         } finally {
             lock.unlock();
         }
         if (r.timeoutNanos > 0) {
             CompletableFuture.delayedExecutor(r.timeoutNanos, TimeUnit.NANOSECONDS).execute(r::expire);
         }
+    }
+
+    private int fullSize() {
+        return Math.max(1, Math.min(maxBatch, full.getAsInt()));
     }
 
     /** Takes a queued request out (cancel, timeout); false once its batch has started. */
@@ -207,7 +222,7 @@ final class BatchQueue<R extends BatchQueue.Request<?>> {
                 while (queue.isEmpty() && !closed) work.awaitUninterruptibly();
                 if (queue.isEmpty()) return;  // closed and drained
                 // Wait for a full batch, at most maxDelay after the oldest request (not at all once closing).
-                while (!closed && !queue.isEmpty() && queue.size() < maxBatch) {
+                while (!closed && !queue.isEmpty() && queue.size() < fullSize()) {
                     long left = queue.peekFirst().enqueued + maxDelayNanos - System.nanoTime();
                     if (left <= 0) break;
                     try {

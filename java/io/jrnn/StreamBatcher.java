@@ -21,8 +21,9 @@ import io.jrnn.internal.JrnnNative;
  *
  * <ul>
  *   <li>{@link #open()} gives a {@link Session}: a live stream with its own state, kept in a slot of the batcher's
- *       native state arena. Its {@link Session#step step(x)} waits until up to {@code maxBatch} sessions have a step
- *       pending, or {@code maxDelay} has passed since the oldest one, then all of them advance in one
+ *       native state arena. Its {@link Session#step step(x)} waits until {@code maxBatch} sessions (or every open
+ *       session) have a step pending, or {@code maxDelay} has passed since the oldest one, then all of them advance
+ *       in one
  *       {@code step} call of batch B — in place in the arena when their slots are consecutive (single-layer stacks),
  *       else through a gather and scatter of their rows.
  *   <li>{@link #forward(Tensor)} runs a whole sequence; sequences of different lengths queued together run as one
@@ -130,6 +131,7 @@ public final class StreamBatcher implements AutoCloseable {
     // the state arena h[L, S, Hout], c[L, S, H] (LSTM); slots guarded by `slots`
     private final Tensor arenaH, arenaC;
     private final BitSet slots = new BitSet();
+    private final java.util.concurrent.atomic.AtomicInteger openSessions = new java.util.concurrent.atomic.AtomicInteger();
     private boolean closed;  // guarded by slots
 
     // buffers of the step worker only
@@ -168,7 +170,9 @@ public final class StreamBatcher implements AutoCloseable {
             throw e;
         }
         row = new float[Math.max(Hout, H)];
-        steps = new BatchQueue<>("jrnn StreamBatcher steps", R, b.maxDelay, b.queueCapacity, this::runSteps);
+        // a step batch is full once every open session has a step queued: no other step can arrive
+        steps = new BatchQueue<>("jrnn StreamBatcher steps", R, b.maxDelay, b.queueCapacity, openSessions::get,
+                this::runSteps);
         forwards = new BatchQueue<>("jrnn StreamBatcher forwards", maxBatch, b.maxDelay, b.queueCapacity, this::runForwards);
     }
 
@@ -222,6 +226,7 @@ public final class StreamBatcher implements AutoCloseable {
                         + "); close one or raise maxSessions");
             }
             slots.set(slot);
+            openSessions.incrementAndGet();
             // the slot is ours alone from here: no batch touches it
             for (int l = 0; l < L; l++) {
                 writeRow(arenaH, (long) (l * S + slot) * Hout, h0, l * Hout, Hout);
@@ -335,6 +340,7 @@ public final class StreamBatcher implements AutoCloseable {
             synchronized (slots) {
                 if (sessionClosed) return;
                 sessionClosed = true;
+                openSessions.decrementAndGet();
             }
             steps.withdrawKey(this, r -> r.fail(new CancellationException("session closed before this step ran")));
             synchronized (slots) {

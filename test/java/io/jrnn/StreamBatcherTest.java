@@ -274,6 +274,7 @@ class StreamBatcherTest {
         try (Lstm layer = Lstm.load(lstm1, "rnn");
              StreamBatcher b = StreamBatcher.builder(layer).maxBatch(64).maxDelay(HOUR).build()) {
             StreamBatcher.Session a = b.open(), c = b.open(), t = b.open();
+            b.open();  // idle: the three others' steps do not make a full batch
             float[] h0 = a.hn();
             SplittableRandom ra = new SplittableRandom(0), rc = new SplittableRandom(1);
             CompletableFuture<float[]> a1 = a.stepAsync(nextInput(ra));
@@ -293,6 +294,18 @@ class StreamBatcherTest {
             assertArrayEquals(alone(layer, 0, 1).last(), a2.join());
             assertArrayEquals(alone(layer, 1, 1).last(), c1.join());
             assertFalse(c1.cancel(false), "a completed step cannot be cancelled");
+        }
+    }
+
+    /** Once every open session has a step queued no more can come: the batch runs without waiting for maxDelay. */
+    @Test
+    void aBatchOfEveryOpenSessionRunsAtOnce() throws Exception {
+        try (Lstm layer = Lstm.load(lstm1, "rnn");
+             StreamBatcher b = StreamBatcher.builder(layer).maxBatch(64).maxDelay(HOUR).build()) {
+            List<StreamBatcher.Session> ss = List.of(b.open(), b.open(), b.open());
+            List<CompletableFuture<float[]>> fs = new ArrayList<>();
+            for (int c = 0; c < 3; c++) fs.add(ss.get(c).stepAsync(nextInput(new SplittableRandom(c))));
+            for (int c = 0; c < 3; c++) assertArrayEquals(alone(layer, c, 1).last(), fs.get(c).get(60, TimeUnit.SECONDS));
         }
     }
 
