@@ -52,7 +52,7 @@ import io.jrnn.internal.JrnnNative;
  */
 public final class StreamBatcher implements AutoCloseable {
 
-    /** Settings of a {@link StreamBatcher}; every setter validates its value at once. */
+    /** Settings of a {@link StreamBatcher}; every setter validates its value at once. Not thread-safe. */
     public static final class Builder {
         private final NativeRecurrent layer;
         private int maxBatch = 64;
@@ -137,7 +137,7 @@ public final class StreamBatcher implements AutoCloseable {
     // buffers of the step worker only
     private final Tensor xBuf, yBuf, gatherH, gatherC;
     private final IntPointer ids;
-    private final float[] row;
+    private final float[] row, xRows, yRows;
 
     private final BatchQueue<StepRequest> steps;
     private final BatchQueue<ForwardRequest> forwards;
@@ -170,6 +170,8 @@ public final class StreamBatcher implements AutoCloseable {
             throw e;
         }
         row = new float[Math.max(Hout, H)];
+        xRows = new float[R * I];
+        yRows = new float[R * Hout];
         // a step batch is full once every open session has a step queued: no other step can arrive
         steps = new BatchQueue<>("jrnn StreamBatcher steps", R, b.maxDelay, b.queueCapacity, openSessions::get,
                 this::runSteps);
@@ -373,9 +375,10 @@ public final class StreamBatcher implements AutoCloseable {
         boolean consecutive = L == 1;
         for (int b = 0; b < B; b++) {
             StepRequest r = batch.get(b);
-            at(x, (long) b * I).put(r.x, 0, I);
+            System.arraycopy(r.x, 0, xRows, b * I, I);
             consecutive &= r.session.slot == batch.get(0).session.slot + b;
         }
+        x.put(xRows, 0, B * I);  // one copy into native memory for the batch
         final int s0 = batch.get(0).session.slot;
         if (consecutive) {  // the rows are a [1, B, *] block of the arena: step in place
             layer.stepRaw(B, x, at(arenaH.pointer(), (long) s0 * Hout), lstm ? at(arenaC.pointer(), (long) s0 * H) : null,
@@ -388,11 +391,8 @@ public final class StreamBatcher implements AutoCloseable {
             scatter(gatherH, arenaH, Hout, batch);
             if (lstm) scatter(gatherC, arenaC, H, batch);
         }
-        for (int b = 0; b < B; b++) {
-            float[] out = new float[Hout];
-            at(y, (long) b * Hout).get(out, 0, Hout);
-            batch.get(b).finish(out);
-        }
+        y.get(yRows, 0, B * Hout);
+        for (int b = 0; b < B; b++) batch.get(b).finish(Arrays.copyOfRange(yRows, b * Hout, (b + 1) * Hout));
     }
 
     // g[l, b, :] = arena[l, ids[b], :]

@@ -25,7 +25,7 @@ import java.util.concurrent.RejectedExecutionException;
  */
 public final class TranslationBatcher implements AutoCloseable {
 
-    /** Settings of a {@link TranslationBatcher}. */
+    /** Settings of a {@link TranslationBatcher}; every setter validates its value at once. Not thread-safe. */
     public static final class Builder {
         private final Seq2Seq model;
         private int maxBatch = 64;

@@ -45,7 +45,8 @@ import io.jrnn.bench.Cases.Case;
  * machine's other load shows in the spread between repeats, so compare within one run.
  *
  * <pre>java -cp ... io.jrnn.bench.BatcherBench [--seconds=3] [--warmup=1] [--clients=1,8,64,256]
- *     [--max-delay-us=1000] [--engines=jrnn,batcher,batcher-plain,ort,translate,translate-batcher] [--out=FILE]</pre>
+ *     [--max-delay-us=1000] [--engines=jrnn,batcher,batcher-plain,ort,translate,translate-batcher] [--out=FILE.md]
+ *     [--png=FILE.png]</pre>
  */
 public final class BatcherBench {
     private BatcherBench() {}
@@ -107,6 +108,49 @@ public final class BatcherBench {
         System.out.println();
         System.out.print(table);
         if (opt.containsKey("out")) Files.writeString(Path.of(opt.get("out")), out + table);
+        if (opt.containsKey("png")) chart(results, Path.of(opt.get("png")), cpuName());
+    }
+
+    /** Throughput (log scale) and p99 latency (log scale) per engine and client count. */
+    static void chart(List<Result> rs, Path png, String cpu) throws IOException {
+        org.jfree.data.category.DefaultCategoryDataset rate = new org.jfree.data.category.DefaultCategoryDataset();
+        org.jfree.data.category.DefaultCategoryDataset p99 = new org.jfree.data.category.DefaultCategoryDataset();
+        for (Result r : rs) {
+            String clients = r.clients() + (r.engine().startsWith("translate") ? " (sentences)" : "") + " clients";
+            rate.addValue(r.perSecond(), r.engine(), clients);
+            p99.addValue(r.p99(), r.engine(), clients);
+        }
+        org.jfree.chart.plot.CombinedDomainCategoryPlot plot =
+                new org.jfree.chart.plot.CombinedDomainCategoryPlot(new org.jfree.chart.axis.CategoryAxis("clients"));
+        java.awt.Color[] palette = {new java.awt.Color(0x4477AA), new java.awt.Color(0x228833), new java.awt.Color(0xCCBB44),
+            new java.awt.Color(0xEE6677), new java.awt.Color(0x66CCEE), new java.awt.Color(0xAA3377)};
+        for (Object[] part : new Object[][] {{rate, "steps or sentences per second (log)"}, {p99, "p99 latency, us (log)"}}) {
+            org.jfree.data.category.DefaultCategoryDataset d = (org.jfree.data.category.DefaultCategoryDataset) part[0];
+            double lo = Double.MAX_VALUE, hi = 0;
+            for (int r = 0; r < d.getRowCount(); r++)
+                for (int col = 0; col < d.getColumnCount(); col++) {
+                    Number v = d.getValue(r, col);
+                    if (v != null && v.doubleValue() > 0) {
+                        lo = Math.min(lo, v.doubleValue());
+                        hi = Math.max(hi, v.doubleValue());
+                    }
+                }
+            org.jfree.chart.axis.LogAxis axis = new org.jfree.chart.axis.LogAxis((String) part[1]);
+            axis.setRange(lo / 2, hi * 2);
+            org.jfree.chart.renderer.category.BarRenderer bars = new org.jfree.chart.renderer.category.BarRenderer();
+            bars.setBarPainter(new org.jfree.chart.renderer.category.StandardBarPainter());
+            bars.setShadowVisible(false);
+            bars.setBase(lo / 2);
+            for (int r = 0; r < d.getRowCount(); r++) bars.setSeriesPaint(r, palette[r % palette.length]);
+            if (d == p99) bars.setDefaultSeriesVisibleInLegend(false);
+            plot.add(new org.jfree.chart.plot.CategoryPlot((org.jfree.data.category.DefaultCategoryDataset) part[0], null,
+                    axis, bars), 1);
+        }
+        org.jfree.chart.JFreeChart chart = new org.jfree.chart.JFreeChart(
+                "Many callers, one batch: lstm-b1-shaped streams and demo translations (" + cpu + ")",
+                org.jfree.chart.JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+        chart.setBackgroundPaint(java.awt.Color.WHITE);
+        org.jfree.chart.ChartUtils.saveChartAsPNG(png.toFile(), chart, 1400, 900);
     }
 
     static Engine engine(String name, Case c, Cases.Weights w, RecurrentLayer layer, Duration maxDelay) throws Exception {
@@ -159,8 +203,11 @@ public final class BatcherBench {
                     }
                 };
             }
-            case "ort":
-                return ort(c, w);
+            case "ort": {
+                Engine e = ort(c, w);
+                checkOrt(e, layer, w.x(), I, H);
+                return e;
+            }
             case "translate":
             case "translate-batcher": {
                 Path model = Seq2SeqBench.modelFile();
@@ -221,8 +268,15 @@ public final class BatcherBench {
                 outs.put("Y_h", OnnxTensor.createTensor(env, yh, new long[] {1, 1, H}));
                 outs.put("Y_c", OnnxTensor.createTensor(env, yc, new long[] {1, 1, H}));
                 final float[] xs = w.x();
-                return new Client() {
+                return new OrtClient() {
                     int t = id % T;
+
+                    public float[] lastState() {
+                        float[] v = new float[H];
+                        h.rewind();
+                        h.get(v);
+                        return v;
+                    }
 
                     public void step() throws Exception {
                         x.clear();
@@ -248,6 +302,24 @@ public final class BatcherBench {
                 session.close();
             }
         };
+    }
+
+    /** Refuses to time a wrong model: 10 ORT steps with state passed through must give jrnn's stream outputs. */
+    static void checkOrt(Engine ort, RecurrentLayer layer, float[] xs, int I, int H) throws Exception {
+        try (Client o = ort.client(0);
+             RecurrentStream s = layer.stream(1, null, null)) {
+            for (int t = 0; t < 10; t++) {
+                o.step();
+                try (Tensor x = Tensor.of(Arrays.copyOfRange(xs, t * I, t * I + I), 1, I); Tensor y = s.step(x)) {
+                    Engines.compare("state after step " + t + " (state passed in and out)", y.toArray(),
+                            ((OrtClient) o).lastState());
+                }
+            }
+        }
+    }
+
+    interface OrtClient extends Client {
+        float[] lastState();
     }
 
     static FloatBuffer direct(int n) {
