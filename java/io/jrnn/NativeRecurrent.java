@@ -303,6 +303,32 @@ abstract class NativeRecurrent implements RecurrentLayer {
         }
     }
 
+    /**
+     * One step on raw native buffers with {@code _ex} options (the batcher: it sized and validated everything; h, c
+     * are [L,B,*] views into its state arena).
+     */
+    void stepRaw(int B, FloatPointer x, FloatPointer h, FloatPointer c, FloatPointer y, int options) {
+        lock.readLock().lock();
+        try {
+            check(JrnnNative.jrnn_rnn_step_ex(handle(), B, x, h, c, y, options), "step");
+        } finally {
+            lock.readLock().unlock();
+            java.lang.ref.Reference.reachabilityFence(this);
+        }
+    }
+
+    /** A forward on raw native buffers with {@code _ex} options (the batcher validated everything). */
+    void forwardRaw(int T, int B, FloatPointer x, IntPointer lengths, FloatPointer h0, FloatPointer c0, FloatPointer y,
+                    FloatPointer hn, FloatPointer cn, int options) {
+        lock.readLock().lock();
+        try {
+            check(JrnnNative.jrnn_rnn_forward_ex(handle(), T, B, x, lengths, h0, c0, y, hn, cn, options), "forward");
+        } finally {
+            lock.readLock().unlock();
+            java.lang.ref.Reference.reachabilityFence(this);
+        }
+    }
+
     // ---- validation ----
 
     /** Checks x is an open [T,B,I] tensor with T, B >= 1 (allocation-free unless it throws). */

@@ -344,7 +344,7 @@ public final class Seq2Seq implements AutoCloseable {
         return best.isEmpty() ? "" : detokenize(best.get(0).tokens());
     }
 
-    private static int defaultMaxLen(int[] ids) {
+    static int defaultMaxLen(int[] ids) {
         return Math.min(MAX_LEN, 2 * ids.length + 10);
     }
 

@@ -106,6 +106,15 @@ JRNN_API int jrnn_rnn_forward(const jrnn_rnn* rnn, int T, int B, const float* x,
  * state, read and updated in place; y[B,Hout] receives the top layer's output. */
 JRNN_API int jrnn_rnn_step(const jrnn_rnn* rnn, int B, const float* x, float* h, float* c, float* y);
 
+/* Options of the _ex calls (0 = what jrnn_rnn_forward / jrnn_rnn_step do).
+ * JRNN_RUN_BATCH_INVARIANT: every row's results are bit-identical whatever B is, whatever the row's position and
+ * whatever the other rows hold (each output sums its products in one fixed order); at B = 1 equal to the plain
+ * call. Without it, the AVX2 product picks its summation order by batch size (fastest at every B). */
+#define JRNN_RUN_BATCH_INVARIANT 1
+JRNN_API int jrnn_rnn_forward_ex(const jrnn_rnn* rnn, int T, int B, const float* x, const int32_t* lengths,
+                     const float* h0, const float* c0, float* y, float* hn, float* cn, int options);
+JRNN_API int jrnn_rnn_step_ex(const jrnn_rnn* rnn, int B, const float* x, float* h, float* c, float* y, int options);
+
 /* ---- seq2seq building blocks ----
  * Row-major, float32; ids are int32. Java validates every id and size first. */
 

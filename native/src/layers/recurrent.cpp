@@ -19,6 +19,7 @@
 
 #include "core/pool.h"
 #include "core/profile.h"
+#include "invariant.h"
 #include "jrnn/jrnn.h"
 #include "kernels.h"
 #include "layers/workspace.h"
@@ -28,6 +29,16 @@ namespace jrnn {
 namespace {
 
 int round_up(int n, int m) { return (n + m - 1) / m * m; }
+
+// The kernel table of the call this thread works on (every task sets it first): the dispatch table, or its
+// batch-invariant variant when the call asked for JRNN_RUN_BATCH_INVARIANT.
+thread_local const KernelTable* t_table = nullptr;
+
+const KernelTable& table() { return t_table ? *t_table : kernels(); }
+
+const KernelTable* table_for(int options) {
+    return (options & JRNN_RUN_BATCH_INVARIANT) ? &invariant_kernels(kernels()) : &kernels();
+}
 
 // W[G*Hg, K] packed gate by gate, each gate's Hg rows padded to Hpad = round_up(Hg, kPanel): the rows of units
 // [j0, j1) of any gate, j0 a multiple of kPanel, are a run of whole panels and can be used as a matrix of their own.
@@ -78,7 +89,7 @@ int row_block(int K) { return std::min(64, std::max(16, 32768 / std::max(K, 1) /
 // y[M, w.n] (+)= x[M, K] . w^T (y row stride ldy).
 void product(const Packed& w, int M, const float* x, int64_t ldx, float* y, int64_t ldy, bool accumulate) {
     if (w.n <= 0 || M <= 0) return;
-    const KernelTable& k = kernels();
+    const KernelTable& k = table();
     const int rb = row_block(w.k);
     for (int r = 0; r < M; r += rb)
         gemm_packed(k, w, std::min(rb, M - r), x + r * ldx, ldx, y + r * ldy, ldy, accumulate);
@@ -90,7 +101,7 @@ void product(const Packed& w, int M, const float* x, int64_t ldx, float* y, int6
 // reads the most recently used lines first: lstm-b1 on one thread 1.80 -> 1.60 ms. Panels are computed whole in
 // either direction, so results do not change.
 void product_backward(const Packed& w, const float* x, float* y, bool accumulate) {
-    gemm_packed_backward_f32(kernels(), w, x, y, accumulate);
+    gemm_packed_backward_f32(table(), w, x, y, accumulate);
 }
 
 struct Range {
@@ -196,7 +207,7 @@ void input_projection(const jrnn_rnn& r, const Direction& d, int rows, const flo
         return;
     }
     const int rb = row_block(in_size);
-    const KernelTable& k = kernels();
+    const KernelTable& k = table();
     for (int r0 = 0; r0 < rows; r0 += rb) {
         const int m = std::min(rb, rows - r0);
         for (int i = r0; i < r0 + m; ++i)
@@ -241,7 +252,7 @@ template <typename BeforeCell>
 void step_share(const jrnn_rnn& r, const Direction& d, int B, const float* gx, int64_t ldgx, const float* cur,
                 float* nxt, DirBuffers& s, const uint8_t* mask, const Share& sh, bool backward,
                 BeforeCell&& before_cell) {
-    const KernelTable& k = kernels();
+    const KernelTable& k = table();
     const int H = r.H, Hout = r.Hout, gh = r.gh();
     const Range u = sh.u, o = sh.o;
     // gh[:, gate g, units u] = hin[B, Hout] . W_hh[gate g, units u]^T
@@ -328,6 +339,7 @@ void step_share(const jrnn_rnn& r, const Direction& d, int B, const float* gx, i
 
 struct ForwardCtx {
     const jrnn_rnn* r;
+    const KernelTable* k;  // see table()
     int T, B;
     const float* x;
     const float *h0, *c0;
@@ -436,6 +448,7 @@ void run_direction(const ForwardCtx& f, int layer, int dir, const float* in, flo
 
 void forward_task(void* p, int tid, int n) {
     ForwardCtx& f = *static_cast<ForwardCtx*>(p);
+    t_table = f.k;
     const jrnn_rnn& r = *f.r;
     for (int l = 0; l < r.L; ++l) {
         const float* in = l == 0 ? f.x : f.seq[(l - 1) % 2];
@@ -456,6 +469,7 @@ void forward_task(void* p, int tid, int n) {
 
 struct StepCtx {
     const jrnn_rnn* r;
+    const KernelTable* k;  // see table()
     int B;
     const float* x;
     float *h, *c, *y;
@@ -467,6 +481,7 @@ struct StepCtx {
 
 void step_task(void* p, int tid, int n) {
     StepCtx& f = *static_cast<StepCtx*>(p);
+    t_table = f.k;
     const jrnn_rnn& r = *f.r;
     const int B = f.B, H = r.H, Hout = r.Hout;
     const Range u = split(H, n, tid), o = r.P > 0 ? split(r.P, n, tid) : u;
@@ -591,8 +606,13 @@ static bool all_set(const jrnn_rnn* r) {
 
 int jrnn_rnn_forward(const jrnn_rnn* r, int T, int B, const float* x, const int32_t* lengths, const float* h0,
                      const float* c0, float* y, float* hn, float* cn) {
+    return jrnn_rnn_forward_ex(r, T, B, x, lengths, h0, c0, y, hn, cn, 0);
+}
+
+int jrnn_rnn_forward_ex(const jrnn_rnn* r, int T, int B, const float* x, const int32_t* lengths, const float* h0,
+                        const float* c0, float* y, float* hn, float* cn, int options) {
     using namespace jrnn;
-    if (!r || T < 1 || B < 1 || !x || !y) return JRNN_ERR_ARG;
+    if (!r || T < 1 || B < 1 || !x || !y || (options & ~JRNN_RUN_BATCH_INVARIANT)) return JRNN_ERR_ARG;
     if (!all_set(r)) return JRNN_ERR_STATE;
     if (lengths) {
         for (int b = 0; b < B; ++b)
@@ -621,6 +641,7 @@ int jrnn_rnn_forward(const jrnn_rnn* r, int T, int B, const float* x, const int3
 
     ForwardCtx f{};
     f.r = r;
+    f.k = table_for(options);
     f.T = T;
     f.B = B;
     f.x = x;
@@ -660,8 +681,12 @@ int jrnn_rnn_forward(const jrnn_rnn* r, int T, int B, const float* x, const int3
 }
 
 int jrnn_rnn_step(const jrnn_rnn* r, int B, const float* x, float* h, float* c, float* y) {
+    return jrnn_rnn_step_ex(r, B, x, h, c, y, 0);
+}
+
+int jrnn_rnn_step_ex(const jrnn_rnn* r, int B, const float* x, float* h, float* c, float* y, int options) {
     using namespace jrnn;
-    if (!r || B < 1 || !x || !h || !y || r->D != 1) return JRNN_ERR_ARG;
+    if (!r || B < 1 || !x || !h || !y || r->D != 1 || (options & ~JRNN_RUN_BATCH_INVARIANT)) return JRNN_ERR_ARG;
     if (r->lstm() && !c) return JRNN_ERR_ARG;
     if (!all_set(r)) return JRNN_ERR_STATE;
     const int64_t macs = r->step_macs(B) + static_cast<int64_t>(B) * r->gh() * std::max(r->I, r->Hout);
@@ -672,6 +697,7 @@ int jrnn_rnn_step(const jrnn_rnn* r, int B, const float* x, float* h, float* c, 
     if (!ws.reserve(need)) return JRNN_ERR_NOMEM;
     StepCtx f{};
     f.r = r;
+    f.k = table_for(options);
     f.B = B;
     f.x = x;
     f.h = h;

@@ -92,6 +92,17 @@ public final class JrnnNative {
     public static native int jrnn_rnn_step(@Const RnnHandle rnn, int B, @Const FloatPointer x, FloatPointer h,
                                            FloatPointer c, FloatPointer y);
 
+    /** Options of the {@code _ex} calls: rows bit-identical whatever the batch (jrnn.h). */
+    public static final int RUN_BATCH_INVARIANT = 1;
+
+    public static native int jrnn_rnn_forward_ex(@Const RnnHandle rnn, int T, int B, @Const FloatPointer x,
+                                                 @Cast("const int32_t*") IntPointer lengths, @Const FloatPointer h0,
+                                                 @Const FloatPointer c0, FloatPointer y, FloatPointer hn,
+                                                 FloatPointer cn, int options);
+
+    public static native int jrnn_rnn_step_ex(@Const RnnHandle rnn, int B, @Const FloatPointer x, FloatPointer h,
+                                              FloatPointer c, FloatPointer y, int options);
+
     // ---- seq2seq building blocks ----
 
     /** Opaque handle of a packed linear layer ({@code jrnn_linear*}). */

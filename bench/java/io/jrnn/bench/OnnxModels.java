@@ -51,7 +51,19 @@ final class OnnxModels {
     }
 
     static byte[] build(Case c, Weights w) {
-        final int G = c.cell().gates, H = c.hidden(), I = c.input(), T = c.steps(), B = c.batch();
+        return build(c, w, c.steps(), c.batch(), false);
+    }
+
+    /**
+     * One step of one stream with its state passed in and out, as a service without batching runs it: X[1,1,I],
+     * initial_h[1,1,H] (and initial_c for an LSTM) in; Y, Y_h (, Y_c) out.
+     */
+    static byte[] stepModel(Case c, Weights w) {
+        return build(c, w, 1, 1, true);
+    }
+
+    private static byte[] build(Case c, Weights w, int T, int B, boolean stateInputs) {
+        final int G = c.cell().gates, H = c.hidden(), I = c.input();
         // PyTorch block k goes to ONNX position j: order[j] = k
         int[] order = switch (c.cell()) {
             case LSTM -> new int[] {0, 3, 1, 2}; // i,f,g,o -> i,o,f,c
@@ -72,6 +84,10 @@ final class OnnxModels {
         ProtoWriter node = new ProtoWriter()
                 .string(NODE_INPUT, "X").string(NODE_INPUT, "W").string(NODE_INPUT, "R").string(NODE_INPUT, "B")
                 .string(NODE_OUTPUT, "Y").string(NODE_OUTPUT, "Y_h");
+        if (stateInputs) {
+            node.string(NODE_INPUT, "").string(NODE_INPUT, "initial_h");  // "": no sequence_lens
+            if (c.cell() == Cases.Cell.LSTM) node.string(NODE_INPUT, "initial_c");
+        }
         if (c.cell() == Cases.Cell.LSTM) node.string(NODE_OUTPUT, "Y_c");
         node.string(NODE_NAME, "rnn").string(NODE_OP_TYPE, op).message(NODE_ATTRIBUTE, intAttribute("hidden_size", H));
         if (c.cell() == Cases.Cell.GRU) node.message(NODE_ATTRIBUTE, intAttribute("linear_before_reset", 1));
@@ -86,6 +102,10 @@ final class OnnxModels {
                 .message(GRAPH_INPUT, valueInfo("X", T, B, I))
                 .message(GRAPH_OUTPUT, valueInfo("Y", T, 1, B, H))
                 .message(GRAPH_OUTPUT, valueInfo("Y_h", 1, B, H));
+        if (stateInputs) {
+            graph.message(GRAPH_INPUT, valueInfo("initial_h", 1, B, H));
+            if (c.cell() == Cases.Cell.LSTM) graph.message(GRAPH_INPUT, valueInfo("initial_c", 1, B, H));
+        }
         if (c.cell() == Cases.Cell.LSTM) graph.message(GRAPH_OUTPUT, valueInfo("Y_c", 1, B, H));
 
         return new ProtoWriter()
