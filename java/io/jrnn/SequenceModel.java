@@ -114,6 +114,7 @@ public final class SequenceModel implements AutoCloseable {
     private final String source;
     final int featureSize;        // D*Hout, what the readout gives
     final int outputSize;         // the last head's out_features, or featureSize
+    final NativeHandle<JrnnNative.SeqStepHandle> stepper; // one native call per stream step; null: cannot stream
 
     private SequenceModel(ModelConfig cfg, Embedding embedding, NativeRecurrent rnn, Linear[] heads, String source) {
         this.embedding = embedding;
@@ -128,7 +129,37 @@ public final class SequenceModel implements AutoCloseable {
         this.source = source;
         this.featureSize = rnn.numDirections * rnn.outputSize;
         this.outputSize = heads.length == 0 ? featureSize : heads[heads.length - 1].n;
+        this.stepper = rnn.numDirections == 1 && readout != Readout.MEAN ? createStepper() : null;
     }
+
+    /** The native step over the parts (it points at them; they stay owned here). */
+    private NativeHandle<JrnnNative.SeqStepHandle> createStepper() {
+        JrnnNative.SeqStepHandle s;
+        Tensor table = embedding == null ? null : embedding.acquire();
+        JrnnNative.RnnHandle r = rnn.acquire();
+        try {
+            s = JrnnNative.jrnn_seqstep_create(r, rnn.inputSize, rnn.outputSize, table == null ? null : table.pointer(),
+                    embedding == null ? 0 : embedding.numEmbeddings(), heads.length, OUTPUT_CODES[output.ordinal()]);
+            if (s == null || s.isNull()) throw new OutOfMemoryError("cannot allocate a model step");
+            for (int i = 0; i < heads.length; i++) {
+                JrnnNative.LinearHandle lin = heads[i].acquire();
+                try {
+                    check(JrnnNative.jrnn_seqstep_set_head(s, i, lin, heads[i].n, heads[i].k,
+                            ACTIVATION_CODES[activations[i].ordinal()]), "model step head " + i);
+                } finally {
+                    heads[i].release();
+                }
+            }
+        } finally {
+            rnn.release();
+            if (embedding != null) embedding.release();
+        }
+        return new NativeHandle<>(s, JrnnNative::jrnn_seqstep_destroy, "model");
+    }
+
+    private static final int[] ACTIVATION_CODES = {JrnnNative.ACT_NONE, JrnnNative.ACT_TANH, JrnnNative.ACT_RELU,
+            JrnnNative.ACT_SIGMOID};
+    private static final int[] OUTPUT_CODES = {JrnnNative.OUT_NONE, JrnnNative.OUT_SOFTMAX, JrnnNative.OUT_LOG_SOFTMAX};
 
     /** Loads a model file; a malformed config or a tensor that does not fit it is an {@link IOException} naming it. */
     public static SequenceModel load(Path file) throws IOException {
@@ -540,6 +571,7 @@ public final class SequenceModel implements AutoCloseable {
     /** Frees every part; idempotent. Later calls throw {@link IllegalStateException}. */
     @Override
     public void close() {
+        if (stepper != null) stepper.close(); // first: it points at the parts
         if (embedding != null) embedding.close();
         rnn.close();
         for (Linear h : heads) h.close();
