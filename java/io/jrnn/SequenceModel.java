@@ -110,7 +110,7 @@ public final class SequenceModel implements AutoCloseable {
     final Readout readout;
     final Output output;
     final boolean batchFirst;
-    private final List<String> tokens;
+    private final List<String> tokens, labels;
     private final String source;
     final int featureSize;        // D*Hout, what the readout gives
     final int outputSize;         // the last head's out_features, or featureSize
@@ -126,6 +126,7 @@ public final class SequenceModel implements AutoCloseable {
         this.output = cfg.output();
         this.batchFirst = cfg.batchFirst();
         this.tokens = cfg.tokens();
+        this.labels = cfg.labels();
         this.source = source;
         this.featureSize = rnn.numDirections * rnn.outputSize;
         this.outputSize = heads.length == 0 ? featureSize : heads[heads.length - 1].n;
@@ -247,6 +248,9 @@ public final class SequenceModel implements AutoCloseable {
             width = lin.n;
         }
         rejectUnknown(sd, where, heads.length, emb != null);
+        if (cfg.labels() != null && cfg.labels().size() != width) {
+            throw new IOException(where + ": labels must name the " + width + " outputs, got " + cfg.labels().size());
+        }
         if (cfg.tokens() != null && emb == null) {
             throw new IOException(where + ": tokens need an embedding (the model reads float features)");
         }
@@ -566,6 +570,11 @@ public final class SequenceModel implements AutoCloseable {
     /** The vocabulary of the config ({@code tokens}), or null. */
     public List<String> tokens() {
         return tokens;
+    }
+
+    /** The names of the N outputs ({@code labels} in the config, e.g. a classifier's classes), or null. */
+    public List<String> labels() {
+        return labels;
     }
 
     /** Frees every part; idempotent. Later calls throw {@link IllegalStateException}. */
