@@ -3,7 +3,6 @@ package io.jrnn;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.function.IntConsumer;
@@ -111,12 +110,11 @@ public final class SequenceModel implements AutoCloseable {
     final Output output;
     final boolean batchFirst;
     private final List<String> tokens, labels;
-    private final String source;
     final int featureSize;        // D*Hout, what the readout gives
     final int outputSize;         // the last head's out_features, or featureSize
     final NativeHandle<JrnnNative.SeqStepHandle> stepper; // one native call per stream step; null: cannot stream
 
-    private SequenceModel(ModelConfig cfg, Embedding embedding, NativeRecurrent rnn, Linear[] heads, String source) {
+    private SequenceModel(ModelConfig cfg, Embedding embedding, NativeRecurrent rnn, Linear[] heads) {
         this.embedding = embedding;
         this.rnn = rnn;
         this.heads = heads;
@@ -127,7 +125,6 @@ public final class SequenceModel implements AutoCloseable {
         this.batchFirst = cfg.batchFirst();
         this.tokens = cfg.tokens();
         this.labels = cfg.labels();
-        this.source = source;
         this.featureSize = rnn.numDirections * rnn.outputSize;
         this.outputSize = heads.length == 0 ? featureSize : heads[heads.length - 1].n;
         this.stepper = rnn.numDirections == 1 && readout != Readout.MEAN ? createStepper() : null;
@@ -254,7 +251,7 @@ public final class SequenceModel implements AutoCloseable {
         if (cfg.tokens() != null && emb == null) {
             throw new IOException(where + ": tokens need an embedding (the model reads float features)");
         }
-        return new SequenceModel(cfg, emb, rnn, heads, where);
+        return new SequenceModel(cfg, emb, rnn, heads);
     }
 
     private static void expect(String where, String key, Integer configured, int actual, String from) throws IOException {
@@ -597,13 +594,5 @@ public final class SequenceModel implements AutoCloseable {
         }
         if (output != Output.NONE) b.append(" -> ").append(output.configName());
         return b.append(batchFirst ? ", batch_first)" : ")").toString();
-    }
-
-    String source() {
-        return source;
-    }
-
-    static String shape(int... s) {
-        return Arrays.toString(s);
     }
 }
