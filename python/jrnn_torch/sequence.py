@@ -32,7 +32,7 @@ def _cell(rnn):
     raise TypeError(f"rnn must be torch.nn.RNN, LSTM or GRU, got {type(rnn).__name__}")
 
 
-def model_config(rnn, embedding=None, heads=(), readout="all_steps", output="none", tokens=None):
+def model_config(rnn, embedding=None, heads=(), readout="all_steps", output="none", tokens=None, labels=None):
     """The jrnn.config dict for these modules. heads: Linear modules or (Linear, activation) pairs."""
     if readout not in READOUTS:
         raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
@@ -59,13 +59,16 @@ def model_config(rnn, embedding=None, heads=(), readout="all_steps", output="non
         if embedding is None or len(tokens) != embedding.num_embeddings:
             raise ValueError("tokens need an embedding with one row per token")
         cfg["tokens"] = list(tokens)
+    if labels is not None:
+        cfg["labels"] = [str(x) for x in labels]
     return cfg
 
 
-def export_model(path, rnn, embedding=None, heads=(), readout="all_steps", output="none", tokens=None):
+def export_model(path, rnn, embedding=None, heads=(), readout="all_steps", output="none", tokens=None,
+                 labels=None):
     """Writes the modules to `path` (no `safetensors` package needed): embedding.weight, rnn.* (PyTorch's own
     names), head.<i>.weight / head.<i>.bias, all float32, and the config. Dropout is ignored (inference)."""
-    cfg = model_config(rnn, embedding, heads, readout, output, tokens)
+    cfg = model_config(rnn, embedding, heads, readout, output, tokens, labels)
     tensors = []
     if embedding is not None:
         tensors.append(("embedding.weight", embedding.weight))

@@ -98,12 +98,59 @@ void test_batch_first(int cell, int L, int D) {
     jrnn_rnn_destroy(r);
 }
 
+// The fused step equals the calls it stands for (gather, rnn step, linear + activation per head, softmax), bit for
+// bit: it makes the same calls in the same order.
+void test_seqstep() {
+    std::mt19937 rng(9);
+    const int V = 7, E = 3, H = 5, N1 = 4, N2 = V, B = 2;
+    std::vector<float> table = uniform(static_cast<size_t>(V) * E, rng);
+    jrnn_rnn* r = jrnn_rnn_create(JRNN_CELL_LSTM, 0, 2, 1, E, H, 0);
+    for (int l = 0; l < 2; ++l) {
+        const int in = l == 0 ? E : H;
+        std::vector<float> wih = uniform(static_cast<size_t>(4) * H * in, rng), whh = uniform(static_cast<size_t>(4) * H * H, rng);
+        jrnn_rnn_set_weights(r, l, 0, wih.data(), whh.data(), nullptr, nullptr, nullptr);
+    }
+    std::vector<float> w1 = uniform(N1 * H, rng), b1 = uniform(N1, rng), w2 = uniform(N2 * N1, rng);
+    jrnn_linear* l1 = jrnn_linear_create(N1, H, w1.data(), b1.data());
+    jrnn_linear* l2 = jrnn_linear_create(N2, N1, w2.data(), nullptr);
+    jrnn_seqstep* s = jrnn_seqstep_create(r, E, H, table.data(), V, 2, JRNN_OUT_LOG_SOFTMAX);
+    CHECK(s && jrnn_seqstep_set_head(s, 0, l1, N1, H, JRNN_ACT_RELU) == JRNN_OK &&
+              jrnn_seqstep_set_head(s, 1, l2, N2, N1, JRNN_ACT_NONE) == JRNN_OK, "seqstep create");
+    CHECK(jrnn_seqstep_set_head(s, 1, l2, N2, N1 + 1, JRNN_ACT_NONE) == JRNN_ERR_ARG, "seqstep: wrong k rejected");
+    int64_t floats = 0;
+    CHECK(jrnn_seqstep_scratch_floats(s, B, &floats) == JRNN_OK && floats == B * (E + H + N1 + N2), "scratch size");
+    std::vector<float> scratch(static_cast<size_t>(floats)), h(2 * B * H, 0.0f), c(2 * B * H, 0.0f), out(B * N2);
+    std::vector<float> h2 = h, c2 = c, x(B * E), y(B * H), a(B * N1), o(B * N2);
+    bool same = true;
+    for (int t = 0; t < 4; ++t) {
+        const int32_t ids[B] = {t % V, (3 * t + 1) % V};
+        CHECK(jrnn_seqstep_run(s, B, ids, nullptr, h.data(), c.data(), scratch.data(), out.data(), 1) == JRNN_OK,
+              "seqstep run");
+        jrnn_gather_rows_f32(table.data(), V, E, ids, B, x.data());
+        jrnn_rnn_step(r, B, x.data(), h2.data(), c2.data(), y.data());
+        jrnn_linear_forward(l1, B, y.data(), H, a.data(), N1);
+        jrnn_relu_f32(a.data(), a.data(), B * N1);
+        jrnn_linear_forward(l2, B, a.data(), N1, o.data(), N2);
+        jrnn_log_softmax_f32(B, N2, o.data(), nullptr, o.data());
+        same &= out == o && h == h2 && c == c2;
+    }
+    CHECK(same, "seqstep = its calls one by one, bit for bit, over 4 steps");
+    CHECK(jrnn_seqstep_run(s, B, nullptr, nullptr, h.data(), c.data(), scratch.data(), out.data(), 1) == JRNN_ERR_ARG,
+          "seqstep: ids missing");
+    CHECK(jrnn_seqstep_create(r, E, H, table.data(), V, 0, 7) == nullptr, "seqstep: bad output kind");
+    jrnn_seqstep_destroy(s);
+    jrnn_linear_destroy(l1);
+    jrnn_linear_destroy(l2);
+    jrnn_rnn_destroy(r);
+}
+
 }  // namespace
 
 int main() {
     test_relu();
     test_mean();
     test_swap();
+    test_seqstep();
     for (int cell : {JRNN_CELL_RNN_TANH, JRNN_CELL_LSTM, JRNN_CELL_GRU}) {
         test_batch_first(cell, 1, 1);
         test_batch_first(cell, 2, 2);

@@ -103,6 +103,15 @@ public final class Embedding implements AutoCloseable {
         }
     }
 
+    /** The table with its read lock held (a fused model step); {@link #release} in a finally. */
+    Tensor acquire() {
+        return table.acquire();
+    }
+
+    void release() {
+        table.release();
+    }
+
     public int numEmbeddings() {
         return vocab;
     }

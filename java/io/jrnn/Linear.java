@@ -113,6 +113,15 @@ public final class Linear implements AutoCloseable {
         }
     }
 
+    /** The native layer with its read lock held (a fused model step); {@link #release} in a finally. */
+    JrnnNative.LinearHandle acquire() {
+        return handle.acquire();
+    }
+
+    void release() {
+        handle.release();
+    }
+
     public int inFeatures() {
         return k;
     }

@@ -15,7 +15,8 @@ import io.jrnn.internal.Json;
  */
 record ModelConfig(Integer numEmbeddings, Integer embeddingDim, Cell cell, boolean sigmoidCandidate,
                    boolean resetBefore, Map<String, Integer> rnnSizes, Boolean bidirectional, boolean batchFirst,
-                   SequenceModel.Readout readout, List<Head> heads, SequenceModel.Output output, List<String> tokens) {
+                   SequenceModel.Readout readout, List<Head> heads, SequenceModel.Output output, List<String> tokens,
+                   List<String> labels) {
 
     static final String FORMAT = "jrnn.model.v1";
     static final String KEY = "jrnn.config";
@@ -33,7 +34,7 @@ record ModelConfig(Integer numEmbeddings, Integer embeddingDim, Cell cell, boole
         }
         ConfigReader r = new ConfigReader(where + ": " + KEY);
         Map<String, Object> m = r.object(root, "");
-        r.onlyKeys(m, "", Set.of("format", "embedding", "rnn", "readout", "head", "output", "tokens"));
+        r.onlyKeys(m, "", Set.of("format", "embedding", "rnn", "readout", "head", "output", "tokens", "labels"));
         String format = r.string(m, "format");
         if (!FORMAT.equals(format)) r.fail("format", "\"" + FORMAT + "\"", "\"" + format + "\"");
 
@@ -96,8 +97,14 @@ record ModelConfig(Integer numEmbeddings, Integer embeddingDim, Cell cell, boole
                 r.fail("tokens", "a list of " + vocab + " tokens (embedding.num_embeddings)", tokens.size() + " tokens");
             }
         }
+        List<String> labels = null;
+        if (m.get("labels") != null) {
+            Object l = m.get("labels");
+            if (!(l instanceof List)) r.fail("labels", "a list of strings", ConfigReader.describe(l));
+            labels = r.tokens(m, "labels", ((List<?>) l).size()); // its length is checked against the model's N
+        }
         return new ModelConfig(vocab, dim, cell, sigmoid, before, Collections.unmodifiableMap(sizes), bidi, batchFirst,
-                readout, Collections.unmodifiableList(heads), output, tokens);
+                readout, Collections.unmodifiableList(heads), output, tokens, labels);
     }
 
     private static Integer optInt(ConfigReader r, Map<String, Object> m, String path, String key) throws IOException {

@@ -407,6 +407,15 @@ abstract class NativeRecurrent implements RecurrentLayer {
         handle.ensureOpen();
     }
 
+    /** The native stack with its read lock held (a fused model step); {@link #release} in a finally. */
+    JrnnNative.RnnHandle acquire() {
+        return handle.acquire();
+    }
+
+    void release() {
+        handle.release();
+    }
+
     @Override
     public void close() {
         handle.close();

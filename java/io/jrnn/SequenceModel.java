@@ -3,7 +3,6 @@ package io.jrnn;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.function.IntConsumer;
@@ -110,12 +109,12 @@ public final class SequenceModel implements AutoCloseable {
     final Readout readout;
     final Output output;
     final boolean batchFirst;
-    private final List<String> tokens;
-    private final String source;
+    private final List<String> tokens, labels;
     final int featureSize;        // D*Hout, what the readout gives
     final int outputSize;         // the last head's out_features, or featureSize
+    final NativeHandle<JrnnNative.SeqStepHandle> stepper; // one native call per stream step; null: cannot stream
 
-    private SequenceModel(ModelConfig cfg, Embedding embedding, NativeRecurrent rnn, Linear[] heads, String source) {
+    private SequenceModel(ModelConfig cfg, Embedding embedding, NativeRecurrent rnn, Linear[] heads) {
         this.embedding = embedding;
         this.rnn = rnn;
         this.heads = heads;
@@ -125,10 +124,40 @@ public final class SequenceModel implements AutoCloseable {
         this.output = cfg.output();
         this.batchFirst = cfg.batchFirst();
         this.tokens = cfg.tokens();
-        this.source = source;
+        this.labels = cfg.labels();
         this.featureSize = rnn.numDirections * rnn.outputSize;
         this.outputSize = heads.length == 0 ? featureSize : heads[heads.length - 1].n;
+        this.stepper = rnn.numDirections == 1 && readout != Readout.MEAN ? createStepper() : null;
     }
+
+    /** The native step over the parts (it points at them; they stay owned here). */
+    private NativeHandle<JrnnNative.SeqStepHandle> createStepper() {
+        JrnnNative.SeqStepHandle s;
+        Tensor table = embedding == null ? null : embedding.acquire();
+        JrnnNative.RnnHandle r = rnn.acquire();
+        try {
+            s = JrnnNative.jrnn_seqstep_create(r, rnn.inputSize, rnn.outputSize, table == null ? null : table.pointer(),
+                    embedding == null ? 0 : embedding.numEmbeddings(), heads.length, OUTPUT_CODES[output.ordinal()]);
+            if (s == null || s.isNull()) throw new OutOfMemoryError("cannot allocate a model step");
+            for (int i = 0; i < heads.length; i++) {
+                JrnnNative.LinearHandle lin = heads[i].acquire();
+                try {
+                    check(JrnnNative.jrnn_seqstep_set_head(s, i, lin, heads[i].n, heads[i].k,
+                            ACTIVATION_CODES[activations[i].ordinal()]), "model step head " + i);
+                } finally {
+                    heads[i].release();
+                }
+            }
+        } finally {
+            rnn.release();
+            if (embedding != null) embedding.release();
+        }
+        return new NativeHandle<>(s, JrnnNative::jrnn_seqstep_destroy, "model");
+    }
+
+    private static final int[] ACTIVATION_CODES = {JrnnNative.ACT_NONE, JrnnNative.ACT_TANH, JrnnNative.ACT_RELU,
+            JrnnNative.ACT_SIGMOID};
+    private static final int[] OUTPUT_CODES = {JrnnNative.OUT_NONE, JrnnNative.OUT_SOFTMAX, JrnnNative.OUT_LOG_SOFTMAX};
 
     /** Loads a model file; a malformed config or a tensor that does not fit it is an {@link IOException} naming it. */
     public static SequenceModel load(Path file) throws IOException {
@@ -216,10 +245,13 @@ public final class SequenceModel implements AutoCloseable {
             width = lin.n;
         }
         rejectUnknown(sd, where, heads.length, emb != null);
+        if (cfg.labels() != null && cfg.labels().size() != width) {
+            throw new IOException(where + ": labels must name the " + width + " outputs, got " + cfg.labels().size());
+        }
         if (cfg.tokens() != null && emb == null) {
             throw new IOException(where + ": tokens need an embedding (the model reads float features)");
         }
-        return new SequenceModel(cfg, emb, rnn, heads, where);
+        return new SequenceModel(cfg, emb, rnn, heads);
     }
 
     private static void expect(String where, String key, Integer configured, int actual, String from) throws IOException {
@@ -537,9 +569,15 @@ public final class SequenceModel implements AutoCloseable {
         return tokens;
     }
 
+    /** The names of the N outputs ({@code labels} in the config, e.g. a classifier's classes), or null. */
+    public List<String> labels() {
+        return labels;
+    }
+
     /** Frees every part; idempotent. Later calls throw {@link IllegalStateException}. */
     @Override
     public void close() {
+        if (stepper != null) stepper.close(); // first: it points at the parts
         if (embedding != null) embedding.close();
         rnn.close();
         for (Linear h : heads) h.close();
@@ -556,13 +594,5 @@ public final class SequenceModel implements AutoCloseable {
         }
         if (output != Output.NONE) b.append(" -> ").append(output.configName());
         return b.append(batchFirst ? ", batch_first)" : ")").toString();
-    }
-
-    String source() {
-        return source;
-    }
-
-    static String shape(int... s) {
-        return Arrays.toString(s);
     }
 }

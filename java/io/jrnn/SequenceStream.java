@@ -4,11 +4,14 @@ import java.util.Arrays;
 
 import org.bytedeco.javacpp.FloatPointer;
 
+import io.jrnn.internal.JrnnNative;
+
 /**
  * A stateful stream of a {@link SequenceModel}: one time step per {@link #step} call, whose result is the model's
  * output for that step ({@code [B,N]}: the head, activations and softmax applied to the top layer's output),
- * equal to the matching step of {@link SequenceModel#forward}. Owns its state and buffers in native memory;
- * steps into a caller's tensor allocate nothing on the Java heap.
+ * equal to the matching step of {@link SequenceModel#forward}. Each step is one native call (embedding, recurrent
+ * step, head, softmax). Owns its state and buffers in native memory; steps into a caller's tensor allocate nothing
+ * on the Java heap.
  *
  * <p>Thread safety: not thread-safe; use a stream from one thread at a time (many streams may share one model).
  */
@@ -17,20 +20,31 @@ public final class SequenceStream implements AutoCloseable {
     private final NativeRecurrent rnn;
     private final int batch;
     private Tensor x, h, c, y;     // x[B,I], h[L,B,Hout], c[L,B,H] (LSTM), y[B,Hout]
-    private final Tensor[] bufs;   // each head layer's output [B, n_i]
+    private Tensor scratch, logits; // the fused step's scratch; the scores for generation [B, N]
     private boolean closed;
 
     SequenceStream(SequenceModel model, int batch) {
         this.model = model;
         this.rnn = model.rnn;
         this.batch = batch;
-        this.bufs = new Tensor[model.heads.length];
         try {
             x = Tensor.zeros(batch, rnn.inputSize);
             h = Tensor.zeros(rnn.numLayers, batch, rnn.outputSize);
             c = rnn.isLstm() ? Tensor.zeros(rnn.numLayers, batch, rnn.hiddenSize) : null;
             y = Tensor.zeros(batch, rnn.outputSize);
-            for (int i = 0; i < bufs.length; i++) bufs[i] = Tensor.zeros(batch, model.heads[i].n);
+            org.bytedeco.javacpp.LongPointer n = new org.bytedeco.javacpp.LongPointer(1);
+            try {
+                JrnnNative.SeqStepHandle st = model.stepper.acquire();
+                try {
+                    SequenceModel.check(JrnnNative.jrnn_seqstep_scratch_floats(st, batch, n), "model step");
+                } finally {
+                    model.stepper.release();
+                }
+                scratch = Tensor.zeros(Math.toIntExact(n.get()));
+            } finally {
+                n.deallocate();
+            }
+            logits = Tensor.zeros(batch, model.outputSize);
         } catch (RuntimeException | Error e) {
             close();
             throw e;
@@ -52,8 +66,8 @@ public final class SequenceStream implements AutoCloseable {
     /** Token ids {@code [B]} → {@code out[B,N]} (allocation-free). */
     public void step(int[] ids, Tensor out) {
         checkOut(out);
-        advance(ids);
-        finish(out.pointer(), true);
+        checkIds(ids);
+        fused(ids, null, out.pointer(), true);
     }
 
     /** Float input {@code x[B,I]} (a model without an embedding) → a new tensor {@code [B,N]}. */
@@ -81,8 +95,7 @@ public final class SequenceStream implements AutoCloseable {
         }
         NativeRecurrent.requireOpen("x", xt);
         checkOut(out);
-        rnn.stepRaw(batch, xt.pointer(), h.pointer(), NativeRecurrent.ptr(c), y.pointer());
-        finish(out.pointer(), true);
+        fused(null, xt, out.pointer(), true);
     }
 
     /** Sets the state back to zeros, as a new stream (allocation-free). */
@@ -97,6 +110,53 @@ public final class SequenceStream implements AutoCloseable {
     }
 
     // ---- for generation ----
+
+    /** Checks ids[B] for a model with an embedding (allocation-free unless it throws). */
+    private void checkIds(int[] ids) {
+        live();
+        if (model.embedding == null) {
+            throw new IllegalArgumentException("this model has no embedding: step with float features x[" + batch + ","
+                    + rnn.inputSize + "]");
+        }
+        if (ids == null || ids.length != batch) {
+            throw new IllegalArgumentException("ids must hold one id per sequence (batch " + batch + "), got "
+                    + (ids == null ? "null" : ids.length));
+        }
+        model.embedding.checkIds(ids, 0, batch);
+    }
+
+    /**
+     * One step in one native call (embedding, stack, heads, output) with every part's lock held, so that closing
+     * the model waits for it.
+     */
+    private void fused(int[] ids, Tensor xt, FloatPointer out, boolean withOutput) {
+        JrnnNative.SeqStepHandle st = model.stepper.acquire();
+        try {
+            Tensor table = model.embedding == null ? null : model.embedding.acquire();
+            try {
+                rnn.acquire();
+                int held = 0;
+                try {
+                    for (; held < model.heads.length; held++) model.heads[held].acquire();
+                    int rc = JrnnNative.jrnn_seqstep_run(st, batch, ids == null ? null : NativeIds.of(ids),
+                            xt == null ? null : xt.pointer(), h.pointer(), NativeRecurrent.ptr(c), scratch.pointer(), out,
+                            withOutput ? 1 : 0);
+                    if (rc == JrnnNative.ERR_ARG) {
+                        throw new IllegalArgumentException(model.output.configName() + ": a row has no score above "
+                                + "-infinity (every entry -inf), which has no distribution");
+                    }
+                    SequenceModel.check(rc, "model step");
+                } finally {
+                    for (int i = 0; i < held; i++) model.heads[i].release();
+                    rnn.release();
+                }
+            } finally {
+                if (table != null) model.embedding.release();
+            }
+        } finally {
+            model.stepper.release();
+        }
+    }
 
     /** Feeds ids through the embedding and the recurrent stack only (the head's output is not needed). */
     void advance(int[] ids) {
@@ -116,32 +176,9 @@ public final class SequenceStream implements AutoCloseable {
 
     /** One step, then the head's scores before any softmax into {@code dst[B*N]}. */
     void scores(int[] ids, float[] dst) {
-        advance(ids);
-        FloatPointer last = finish(null, false);
-        last.position(0).get(dst, 0, batch * model.outputSize);
-    }
-
-    /**
-     * Runs the heads on y; with {@code out} the result (softmax included when {@code withOutput}) lands there,
-     * else in the last head buffer (or y), which is returned.
-     */
-    private FloatPointer finish(FloatPointer out, boolean withOutput) {
-        Linear[] heads = model.heads;
-        FloatPointer in = y.pointer();
-        for (int i = 0; i < heads.length; i++) {
-            FloatPointer dst = i == heads.length - 1 && out != null ? out : bufs[i].pointer();
-            heads[i].forward(batch, in, heads[i].k, dst, heads[i].n);
-            SequenceModel.activate(model.activations[i], dst, (long) batch * heads[i].n);
-            in = dst;
-        }
-        if (out != null && heads.length == 0) {
-            org.bytedeco.javacpp.Pointer.memcpy(out, in, 4L * batch * model.outputSize);
-            in = out;
-        }
-        if (withOutput && model.output != SequenceModel.Output.NONE) {
-            SoftmaxRows.rows(model.output == SequenceModel.Output.LOG_SOFTMAX, batch, model.outputSize, in, in);
-        }
-        return in;
+        checkIds(ids);
+        fused(ids, null, logits.pointer(), false);
+        logits.copyTo(dst);
     }
 
     private void checkOut(Tensor out) {
@@ -162,7 +199,6 @@ public final class SequenceStream implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        for (Tensor t : new Tensor[] {x, h, c, y}) if (t != null) t.close();
-        for (Tensor t : bufs) if (t != null) t.close();
+        for (Tensor t : new Tensor[] {x, h, c, y, scratch, logits}) if (t != null) t.close();
     }
 }

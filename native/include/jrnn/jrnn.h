@@ -164,6 +164,34 @@ JRNN_API int jrnn_rnn_forward_batch_first(const jrnn_rnn* rnn, int T, int B, int
                                           const int32_t* lengths, const float* h0, const float* c0, float* y,
                                           float* hn, float* cn);
 
+/* ---- one native call per step of a whole model ----
+ * embedding (optional) -> one step of a unidirectional stack -> head layers with activations -> output. The step
+ * object points at parts other handles own (stack, linear layers, embedding table): the caller keeps them alive
+ * and unchanged while it exists and during every call. */
+#define JRNN_ACT_NONE 0
+#define JRNN_ACT_TANH 1
+#define JRNN_ACT_RELU 2
+#define JRNN_ACT_SIGMOID 3
+#define JRNN_OUT_NONE 0
+#define JRNN_OUT_SOFTMAX 1
+#define JRNN_OUT_LOG_SOFTMAX 2
+typedef struct jrnn_seqstep jrnn_seqstep;
+/* input_size = the stack's I (the embedding dim when table != NULL), output_size = its Hout; table[vocab, I] or
+ * NULL; num_heads linear layers set in order with jrnn_seqstep_set_head; output = JRNN_OUT_*. NULL on bad args. */
+JRNN_API jrnn_seqstep* jrnn_seqstep_create(const jrnn_rnn* rnn, int input_size, int output_size, const float* table,
+                                           int vocab, int num_heads, int output);
+/* Head i: lin with W[n, k] (k = Hout for i = 0, else head i-1's n), then activation JRNN_ACT_*. */
+JRNN_API int jrnn_seqstep_set_head(jrnn_seqstep* s, int i, const jrnn_linear* lin, int n, int k, int activation);
+JRNN_API void jrnn_seqstep_destroy(jrnn_seqstep* s);
+/* How many floats of scratch jrnn_seqstep_run needs at batch B. */
+JRNN_API int jrnn_seqstep_scratch_floats(const jrnn_seqstep* s, int B, int64_t* floats);
+/* One step: ids[B] (with a table; each in [0, vocab), checked by the caller) or x[B, I]; h[L,B,Hout], c[L,B,H]
+ * (LSTM) the state, updated in place; out[B, N] the result (N = the last head's n, or Hout); apply_output = 0
+ * leaves out before the softmax (the scores a sampler reads). JRNN_ERR_ARG from the softmax when a row is all
+ * -inf. */
+JRNN_API int jrnn_seqstep_run(const jrnn_seqstep* s, int B, const int32_t* ids, const float* x, float* h, float* c,
+                              float* scratch, float* out, int apply_output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -161,4 +161,38 @@ public final class JrnnNative {
                                                           @Cast("const int32_t*") IntPointer lengths,
                                                           @Const FloatPointer h0, @Const FloatPointer c0,
                                                           FloatPointer y, FloatPointer hn, FloatPointer cn);
+
+    // ---- one native call per step of a whole model ----
+
+    public static final int ACT_NONE = 0, ACT_TANH = 1, ACT_RELU = 2, ACT_SIGMOID = 3;
+    public static final int OUT_NONE = 0, OUT_SOFTMAX = 1, OUT_LOG_SOFTMAX = 2;
+
+    /** Opaque handle of a whole-model step ({@code jrnn_seqstep*}). */
+    @Opaque
+    @Name("jrnn_seqstep")
+    public static final class SeqStepHandle extends Pointer {
+        public SeqStepHandle() {
+            super((Pointer) null);
+        }
+
+        public SeqStepHandle(Pointer p) {
+            super(p);
+        }
+    }
+
+    public static native SeqStepHandle jrnn_seqstep_create(@Const RnnHandle rnn, int inputSize, int outputSize,
+                                                           @Const FloatPointer table, int vocab, int numHeads,
+                                                           int output);
+
+    public static native int jrnn_seqstep_set_head(SeqStepHandle s, int i, @Const LinearHandle lin, int n, int k,
+                                                   int activation);
+
+    public static native void jrnn_seqstep_destroy(SeqStepHandle s);
+
+    public static native int jrnn_seqstep_scratch_floats(@Const SeqStepHandle s, int B,
+                                                         @Cast("int64_t*") org.bytedeco.javacpp.LongPointer floats);
+
+    public static native int jrnn_seqstep_run(@Const SeqStepHandle s, int B, @Cast("const int32_t*") IntPointer ids,
+                                              @Const FloatPointer x, FloatPointer h, FloatPointer c,
+                                              FloatPointer scratch, FloatPointer out, int applyOutput);
 }

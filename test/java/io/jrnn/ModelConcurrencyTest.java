@@ -91,7 +91,19 @@ class ModelConcurrencyTest {
             try {
                 List<Future<Void>> done = new ArrayList<>();
                 for (int t = 0; t < 3; t++) {
+                    final boolean streams = t == 0; // one thread steps a stream (the fused native step)
                     done.add(pool.submit(() -> {
+                        if (streams) {
+                            try (SequenceStream s = m.stream(1); Tensor out = Tensor.zeros(1, m.outputSize())) {
+                                for (int i = 0; i < 2000; i++) {
+                                    s.step(new int[] {i % 7}, out);
+                                    calls.incrementAndGet();
+                                }
+                            } catch (IllegalStateException closed) {
+                                return null;
+                            }
+                            return null;
+                        }
                         for (int i = 0; i < 200; i++) {
                             try (Tensor y = m.forward(new int[][] {{1, 2, 3}, {4, 5}})) {
                                 calls.incrementAndGet();

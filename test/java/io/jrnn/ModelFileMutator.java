@@ -265,11 +265,26 @@ final class ModelFileMutator {
 
     // ---- edits ----
 
-    @SuppressWarnings("unchecked")
+    /**
+     * Edits of tensor entries, weights and metadata but not the config (kinds 0-7 of {@link #edit}), then sometimes
+     * file-level damage: for files of any format (the whole-model files of ModelFuzzTest).
+     */
+    static byte[] mutateTensors(Choices c, byte[] valid, int edits) {
+        Draft d = parse(valid);
+        for (int i = 0; i < edits; i++) edit(c, d, c.intIn(0, 7));
+        byte[] file = serialize(d);
+        return c.oneIn(6) ? damage(c, file) : file;
+    }
+
     private static void edit(Choices c, Draft d) {
+        edit(c, d, c.intIn(0, 11));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void edit(Choices c, Draft d, int kindChosen) {
         List<String> names = new ArrayList<>(d.header.keySet());
         names.remove("__metadata__");
-        int kind = c.intIn(0, 11);
+        int kind = kindChosen;
         if (kind <= 6 && names.isEmpty()) kind = 7;
         String name = names.isEmpty() ? null : c.pick(names);
         Object value = name == null ? null : d.header.get(name);
@@ -458,7 +473,7 @@ final class ModelFileMutator {
     }
 
     /** A text edit that mostly breaks JSON: a cut, an inserted token, a deleted range. */
-    private static String textEdit(Choices c, String s) {
+    static String textEdit(Choices c, String s) {
         int at = s.isEmpty() ? 0 : c.intIn(0, s.length());
         switch (c.intIn(0, 3)) {
             case 0:
@@ -483,7 +498,7 @@ final class ModelFileMutator {
     }
 
     /** A JSON value of any type. */
-    private static Object jsonValue(Choices c) {
+    static Object jsonValue(Choices c) {
         switch (c.intIn(0, 7)) {
             case 0:
                 return interestingLong(c);

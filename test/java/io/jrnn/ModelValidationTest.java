@@ -101,8 +101,21 @@ class ModelValidationTest {
         assertTrue(loadError(model(GOOD).f32("head.1.weight", filled(4), 2, 2)).contains("[head.1.weight]"));
         assertTrue(loadError(model(GOOD.replace("{\"format\"", "{\"tokens\": [\"a\"], \"format\"")))
                 .contains("tokens must be a list of 5 tokens"));
+        assertTrue(loadError(model(GOOD.replace("{\"format\"", "{\"labels\": [\"a\"], \"format\"")))
+                .contains("labels must name the 2 outputs, got 1"));
         assertTrue(loadError(new SafetensorsWriter().f32("x", new float[1], 1)).contains("no \"jrnn.config\""));
         assertTrue(loadError(model("{nope")).contains("not valid JSON"));
+    }
+
+    @Test
+    void labelsNameTheOutputs() throws IOException {
+        try (SequenceModel m = SequenceModel.load(write(model(GOOD.replace("{\"format\"",
+                "{\"labels\": [\"no\", \"yes\"], \"format\""))))) {
+            assertEquals(java.util.List.of("no", "yes"), m.labels());
+        }
+        try (SequenceModel m = SequenceModel.load(write(model(GOOD)))) {
+            assertEquals(null, m.labels());
+        }
     }
 
     @Test

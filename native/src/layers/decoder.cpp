@@ -1,0 +1,116 @@
+// One native call per step of a whole model (io.jrnn.SequenceModel streams and generation): embedding lookup ->
+// one step of a unidirectional recurrent stack -> head layers with their activations -> softmax / log-softmax.
+// The step object only points at parts that other handles own (the stack, the linear layers, the embedding
+// table); the Java side holds every part's lock across the call, so none is freed under it.
+#include <cstdint>
+#include <cstring>
+#include <new>
+#include <vector>
+
+#include "jrnn/jrnn.h"
+
+struct jrnn_seqstep {
+    const jrnn_rnn* rnn = nullptr;
+    int in = 0, hout = 0;              // the stack's input size and output size
+    const float* table = nullptr;      // [vocab, in] or nullptr (float input)
+    int vocab = 0;
+    struct Head {
+        const jrnn_linear* lin = nullptr;
+        int n = 0, k = 0, activation = JRNN_ACT_NONE;
+    };
+    std::vector<Head> heads;
+    int output = JRNN_OUT_NONE;
+};
+
+namespace {
+
+void activate(int a, float* p, int64_t n) {
+    switch (a) {
+        case JRNN_ACT_TANH: jrnn_tanh_f32(p, p, n); break;
+        case JRNN_ACT_RELU: jrnn_relu_f32(p, p, n); break;
+        case JRNN_ACT_SIGMOID: jrnn_sigmoid_f32(p, p, n); break;
+        default: break;
+    }
+}
+
+}  // namespace
+
+extern "C" {
+
+jrnn_seqstep* jrnn_seqstep_create(const jrnn_rnn* rnn, int input_size, int output_size, const float* table,
+                                  int vocab, int num_heads, int output) {
+    if (!rnn || input_size < 1 || output_size < 1 || num_heads < 0 || (table && vocab < 1) ||
+        output < JRNN_OUT_NONE || output > JRNN_OUT_LOG_SOFTMAX)
+        return nullptr;
+    jrnn_seqstep* s = new (std::nothrow) jrnn_seqstep();
+    if (!s) return nullptr;
+    try {
+        s->heads.resize(static_cast<size_t>(num_heads));
+    } catch (const std::bad_alloc&) {
+        delete s;
+        return nullptr;
+    }
+    s->rnn = rnn;
+    s->in = input_size;
+    s->hout = output_size;
+    s->table = table;
+    s->vocab = vocab;
+    s->output = output;
+    return s;
+}
+
+int jrnn_seqstep_set_head(jrnn_seqstep* s, int i, const jrnn_linear* lin, int n, int k, int activation) {
+    if (!s || i < 0 || i >= static_cast<int>(s->heads.size()) || !lin || n < 1 || k < 1 ||
+        activation < JRNN_ACT_NONE || activation > JRNN_ACT_SIGMOID)
+        return JRNN_ERR_ARG;
+    const int want = i == 0 ? s->hout : s->heads[static_cast<size_t>(i) - 1].n;
+    if (i > 0 && want == 0) return JRNN_ERR_STATE;  // heads are set in order
+    if (k != want) return JRNN_ERR_ARG;
+    s->heads[static_cast<size_t>(i)] = {lin, n, k, activation};
+    return JRNN_OK;
+}
+
+void jrnn_seqstep_destroy(jrnn_seqstep* s) { delete s; }
+
+int jrnn_seqstep_scratch_floats(const jrnn_seqstep* s, int B, int64_t* floats) {
+    if (!s || B < 1 || !floats) return JRNN_ERR_ARG;
+    int64_t n = static_cast<int64_t>(B) * (s->in + s->hout);
+    for (const auto& h : s->heads) n += static_cast<int64_t>(B) * h.n;
+    *floats = n;
+    return JRNN_OK;
+}
+
+int jrnn_seqstep_run(const jrnn_seqstep* s, int B, const int32_t* ids, const float* x, float* h, float* c,
+                     float* scratch, float* out, int apply_output) {
+    if (!s || B < 1 || !h || !scratch || !out || (s->table ? !ids : !x)) return JRNN_ERR_ARG;
+    for (const auto& hd : s->heads)
+        if (!hd.lin) return JRNN_ERR_STATE;
+    float* xin = scratch;                                   // [B, in]
+    float* y = xin + static_cast<int64_t>(B) * s->in;       // [B, hout]
+    float* buf = y + static_cast<int64_t>(B) * s->hout;     // the head layers' outputs, one after another
+    if (s->table) {
+        const int rc = jrnn_gather_rows_f32(s->table, s->vocab, s->in, ids, B, xin);
+        if (rc != JRNN_OK) return rc;
+        x = xin;
+    }
+    int rc = jrnn_rnn_step(s->rnn, B, x, h, c, y);
+    if (rc != JRNN_OK) return rc;
+    const float* cur = y;
+    int width = s->hout;
+    for (size_t i = 0; i < s->heads.size(); ++i) {
+        const auto& hd = s->heads[i];
+        float* dst = i + 1 == s->heads.size() ? out : buf;
+        rc = jrnn_linear_forward(hd.lin, B, cur, hd.k, dst, hd.n);
+        if (rc != JRNN_OK) return rc;
+        activate(hd.activation, dst, static_cast<int64_t>(B) * hd.n);
+        cur = dst;
+        width = hd.n;
+        buf += static_cast<int64_t>(B) * hd.n;
+    }
+    if (s->heads.empty()) std::memcpy(out, y, sizeof(float) * static_cast<size_t>(B) * s->hout);
+    if (apply_output && s->output == JRNN_OUT_SOFTMAX) return jrnn_softmax_f32(B, width, out, nullptr, out);
+    if (apply_output && s->output == JRNN_OUT_LOG_SOFTMAX) return jrnn_log_softmax_f32(B, width, out, nullptr, out);
+    return JRNN_OK;
+}
+
+}  // extern "C"
