@@ -118,6 +118,7 @@ void check_step(const Net& n, std::mt19937& rng, int isa) {
                 std::memcpy(&h[(static_cast<size_t>(l) * B + pos[i]) * Ho], &hb[i][static_cast<size_t>(l) * Ho], sizeof(float) * Ho);
                 std::memcpy(&c[(static_cast<size_t>(l) * B + pos[i]) * H], &cb[i][static_cast<size_t>(l) * H], sizeof(float) * H);
             }
+        CHECK(jrnn_rnn_step_ex(r, B, x.data(), h.data(), c.data(), y.data(), 2) == JRNN_ERR_ARG, "unknown option");
         CHECK(jrnn_rnn_step_ex(r, B, x.data(), h.data(), c.data(), y.data(), JRNN_RUN_BATCH_INVARIANT) == JRNN_OK, "step");
         for (int i = 0; i < kWatched; ++i) {
             std::vector<float> y1(Ho);
