@@ -52,7 +52,7 @@ void on_threads(int n, const std::function<void(int)>& fn) {
 
 // ---- machine limits ----
 
-__attribute__((target("avx2,fma"), noinline)) double fma_gflops(int64_t iters) {
+__attribute__((target("avx2,fma"), noinline)) double fma_gflops_avx2(int64_t iters) {
     __m256 a[10];
     for (int i = 0; i < 10; ++i) a[i] = _mm256_set1_ps(1.0f + 0.001f * static_cast<float>(i));
     const __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
@@ -67,6 +67,27 @@ __attribute__((target("avx2,fma"), noinline)) double fma_gflops(int64_t iters) {
     if (sink == 42.0f) std::printf(" ");
     return static_cast<double>(iters) * 10 * 16 / s * 1e-9;
 }
+
+// 512-bit FMAs: 12 independent chains (two ports at up to 6 cycles of latency).
+__attribute__((target("avx512f"), noinline)) double fma_gflops_avx512(int64_t iters) {
+    __m512 a[12];
+    for (int i = 0; i < 12; ++i) a[i] = _mm512_set1_ps(1.0f + 0.001f * static_cast<float>(i));
+    const __m512 m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
+    const auto t0 = Clock::now();
+    for (int64_t i = 0; i < iters; ++i) {
+#pragma GCC unroll 12
+        for (int j = 0; j < 12; ++j) a[j] = _mm512_fmadd_ps(a[j], m, c);
+    }
+    const double s = seconds_since(t0);
+    float sink = 0.0f;
+    for (auto& v : a) sink += _mm512_cvtss_f32(v);
+    if (sink == 42.0f) std::printf(" ");
+    return static_cast<double>(iters) * 12 * 32 / s * 1e-9;
+}
+
+// The FMA peak at the vector width of the ISA in use (AVX2's for ref: the scalar path has no peak to speak of).
+bool wide() { return jrnn_isa() == JRNN_ISA_AVX512; }
+double fma_gflops(int64_t iters) { return wide() ? fma_gflops_avx512(iters * 10 / 12) : fma_gflops_avx2(iters); }
 
 // Limits are the best of several rounds: on a shared machine noise only ever slows a loop down.
 
@@ -268,15 +289,17 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    if (jrnn_isa() != JRNN_ISA_AVX2) {
-        std::printf("jrnn_profile measures the AVX2 kernels; this process runs the reference path.\n");
+    if (jrnn_isa() == JRNN_ISA_REF) {
+        std::printf("jrnn_profile measures the SIMD kernels; this process runs the reference path.\n");
         return 0;
     }
 
     const Limits l = measure_limits(quick);
-    std::printf("### Machine limits, measured by `jrnn_profile` in this run\n\n");
+    std::printf("### Machine limits, measured by `jrnn_profile` in this run (ISA path %s)\n\n", jrnn_isa_name(jrnn_isa()));
     std::printf("| | 1 thread | 2 threads |\n|---|---|---|\n");
-    std::printf("| FMA peak (10 independent 8-wide FMA chains a thread), GFLOP/s | %.1f | %.1f |\n", l.fma[1], l.fma[2]);
+    std::printf("| FMA peak (%s), GFLOP/s | %.1f | %.1f |\n",
+                wide() ? "12 independent 16-wide FMA chains a thread" : "10 independent 8-wide FMA chains a thread",
+                l.fma[1], l.fma[2]);
     std::printf("| jrnn packed GEMM, M=64 N=1024 K=512 a thread, GFLOP/s | %.1f | %.1f |\n", l.gemm[1], l.gemm[2]);
     std::printf("| jrnn packed GEMV, batch 1, 512 KiB of weights a thread (fits L2), GB/s in total | %.1f | %.1f |\n",
                 l.gemv_l2[1], l.gemv_l2[2]);

@@ -1,5 +1,6 @@
-// Internal kernel interface. Every kernel exists twice with the same signature: jrnn::ref (scalar, the
-// spec) and jrnn::avx2 (AVX2/FMA). dispatch.cpp picks one table once; tests call both directly.
+// Internal kernel interface. Every kernel exists once per ISA with the same signature: jrnn::ref (scalar, the
+// spec), jrnn::avx2 (AVX2/FMA), jrnn::avx512 (AVX-512 F/BW/DQ/VL). The ISA registry (core/isa.cpp) lists them;
+// one table is picked once at load; tests loop over the registry and call every supported table.
 #ifndef JRNN_KERNELS_H
 #define JRNN_KERNELS_H
 
@@ -8,21 +9,57 @@
 
 namespace jrnn {
 
-// Rows of a weight matrix W[N,K] packed for the per-step product: panels of kPanel consecutive rows,
-// each panel stored k-major (for k: W[p*kPanel + 0..kPanel-1][k]), N zero-padded to n_pad.
-// The same layout feeds every ISA, so switching ISA never repacks.
+// The storage format of a packed weight matrix (SPEC §1.5); values are the ABI's JRNN_PRECISION_*.
+enum class Format : int32_t {
+    kF32 = 0,   // float32
+    kBF16 = 1,  // bfloat16, rounded to nearest even once at load; inputs rounded the same way per product
+    kS8 = 2,    // int8 per output row, q = rne(W / s_n), s_n = max|W[n,:]| / 127; inputs quantized to uint8 per row
+};
+
+// Rows of a weight matrix W[N,K] packed for the per-step product: panels of kPanel consecutive rows. The panel
+// layout depends on the format, never on the ISA, so switching ISA never repacks:
+//   f32:  panel[k][16]            (for k: W[p*16 + 0..15][k]), 64 bytes a k
+//   bf16: panel[k/2][16][2]       (a 32-bit word holds rows' k and k+1), 64 bytes a pair of k; k padded to even
+//   s8:   panel[k/4][16][4]       (a 32-bit word holds rows' k..k+3), 64 bytes a quad of k; k padded to 4
+// N is zero-padded to n_pad, K to k_pad with zeros (they add nothing). Every panel starts 64-byte aligned.
 constexpr int kPanel = 16;
 
 struct Packed {
-    int n = 0;             // rows (outputs)
-    int k = 0;             // columns (inputs)
-    int n_pad = 0;         // n rounded up to kPanel
-    float* data = nullptr; // n_pad * k floats, 64-byte aligned; owned
+    Format format = Format::kF32;
+    int n = 0;                   // rows (outputs)
+    int k = 0;                   // columns (inputs)
+    int n_pad = 0;               // n rounded up to kPanel
+    int k_pad = 0;               // k rounded up to the format's group (1, 2, 4)
+    float* data = nullptr;       // f32: n_pad * k floats; owned
+    uint16_t* bf16 = nullptr;    // bf16: n_pad * k_pad values; owned
+    int8_t* s8 = nullptr;        // s8: n_pad * k_pad values; owned
+    float* scale = nullptr;      // s8: [n_pad] s_n (1 for padding and all-zero rows); owned
+    int32_t* row_sum = nullptr;  // s8: [n_pad] sum_k q[n,k]; owned
+
+    // Bytes of weight storage (what a product streams), scales and row sums included.
+    int64_t bytes() const;
+    // Rows [row0, row0 + rows) as a matrix of their own (row0 a multiple of kPanel): a view, owns nothing.
+    Packed slice_rows(int row0, int rows) const;
 };
 
-// Pack W[N,K] (row stride ldw) into out (allocates out->data). Returns false when out of memory.
-bool pack_rows(const float* w, int n, int k, int64_t ldw, Packed* out);
+// Pack W[N,K] (row stride ldw) into out in the given format (allocates). Returns false when out of memory.
+bool pack_rows(const float* w, int n, int k, int64_t ldw, Packed* out, Format format = Format::kF32);
 void free_packed(Packed* p);
+
+// float -> bfloat16 bits, round to nearest even (NaN stays a quiet NaN), and back.
+inline uint16_t bf16_round(float f) {
+    uint32_t u;
+    __builtin_memcpy(&u, &f, 4);
+    if ((u & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<uint16_t>((u >> 16) | 0x0040u);  // NaN, kept quiet
+    u += 0x7FFFu + ((u >> 16) & 1u);
+    return static_cast<uint16_t>(u >> 16);
+}
+inline float bf16_to_f32(uint16_t b) {
+    const uint32_t u = static_cast<uint32_t>(b) << 16;
+    float f;
+    __builtin_memcpy(&f, &u, 4);
+    return f;
+}
 
 void* aligned_alloc64(size_t bytes);  // nullptr on failure; release with aligned_free
 void aligned_free(void* p);
@@ -36,9 +73,19 @@ struct KernelTable {
     void (*exp_f32)(const float* x, float* y, int64_t n);
 
     // y[b, 0:N] = (accumulate ? y[b, 0:N] : 0) + sum_k x[b, k] * W[n, k]   for b < B
-    // x[B, K] row stride ldx; y[B, N] row stride ldy. Small B (the per-step recurrent product).
+    // x[B, K] row stride ldx; y[B, N] row stride ldy. Small B (the per-step recurrent product). w.format == kF32.
     void (*gemm_packed_f32)(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
                             bool accumulate);
+    // The same product against bf16 weights: each row of x rounded to bf16 (bf16_round), products summed in
+    // float32. w.format == kBF16.
+    void (*gemm_packed_bf16_f32)(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
+                                 bool accumulate);
+    // Against s8 weights: each row of x quantized to uint8 (SPEC §1.5: lo = min(0, min x), hi = max(0, max x),
+    // s_x = (hi - lo)/255 or 1, zp = clamp(rne(-lo/s_x)), xq = clamp(rne(x/s_x) + zp)), then
+    // y[n] (+)= (s_x * s_n) * float(sum_k xq[k] q[n,k] - zp * row_sum[n]), the sums exact in int32. A row of x
+    // holding NaN or +-inf gives NaN in all its outputs. w.format == kS8, w.k < 2^16.
+    void (*gemm_packed_s8_u8)(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
+                              bool accumulate);
 
     // The fused per-step cell passes. gx[B, G*H] (row stride ldgx) holds W_ih x + biases for this step,
     // gh[B, G*H] (row stride ldgh) holds W_hh h_{t-1}. active[B] (nullptr = all rows): rows with 0 are
@@ -94,6 +141,10 @@ struct KernelTable {
                                 int64_t ldgh, const float* z, float* h, const uint8_t* active);
     void (*rnn_cell_cols_f32)(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
                               int64_t ldgh, float* h, const uint8_t* active, bool relu);
+
+    // True when gemm_packed_f32's result for a row of x never depends on B, on the row's position or on which
+    // panels a call covers (each output one sum in one fixed order): what batch-invariant serving needs.
+    bool gemm_batch_invariant;
 };
 
 namespace ref {
@@ -102,14 +153,39 @@ extern const KernelTable kTable;
 namespace avx2 {
 extern const KernelTable kTable;
 }
+namespace avx512 {
+extern const KernelTable kTable;
+}
+
+// One instruction-set path: its ABI id (JRNN_ISA_*), name, whether this CPU and OS can run it, its kernels.
+struct Isa {
+    int id;
+    const char* name;
+    bool (*supported)();
+    const KernelTable* table;
+};
+
+// Every ISA jrnn has, in order of preference (the last supported one is the default); isas()[i].id == i.
+const Isa* isas();
+int isa_count();
+const Isa* find_isa(const char* name);  // nullptr when no ISA has that name
 
 // The table in use (set once at load, switchable for tests).
 const KernelTable& kernels();
 
-// y[1, w.n] (+)= x[1, w.k] . w^T with k's gemm_packed_f32 one panel at a time, last panel first: the same result
+// The product of the table's kernel for w's format (every product with a weight matrix goes through here).
+void gemm_packed(const KernelTable& k, const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
+                 bool accumulate);
+
+// y[1, w.n] (+)= x[1, w.k] . w^T with k's product for w's format on groups of panels, last group first: the same result
 // as one call, with the weights read in the opposite order (layers/recurrent.cpp says why batch-1 steps alternate).
 void gemm_packed_backward_f32(const KernelTable& k, const Packed& w, const float* x, float* y, bool accumulate);
-bool cpu_has_avx2_fma();  // CPUID and OS (XGETBV) support
+// CPUID and OS (XGETBV) support
+bool cpu_has_avx2_fma();
+bool cpu_has_avx512();  // F, BW, DQ, VL with opmask, ZMM_Hi256 and Hi16_ZMM state enabled (plus avx2_fma)
+bool cpu_has_avx512_vnni();  // vpdpbusd on zmm
+bool cpu_has_avx512_bf16();  // vdpbf16ps
+bool cpu_has_avx_vnni();     // vpdpbusd on ymm (VEX)
 
 }  // namespace jrnn
 

@@ -17,6 +17,8 @@ _DTYPES = {
     "F32": (torch.float32, "f", 4),
     "I64": (torch.int64, "q", 8),
     "I32": (torch.int32, "i", 4),
+    "F16": (torch.float16, "e", 2),
+    "BF16": (torch.bfloat16, "h", 2),  # packed through its int16 bit pattern
 }
 _BY_TORCH = {v[0]: k for k, v in _DTYPES.items()}
 
@@ -40,7 +42,8 @@ def write_safetensors(path, tensors, metadata):
             raise TypeError(f"{name}: {t.dtype}")
         dtype = _BY_TORCH[t.dtype]
         code = _DTYPES[dtype][1]
-        values = t.reshape(-1).tolist()
+        flat = t.reshape(-1)
+        values = (flat.view(torch.int16) if t.dtype == torch.bfloat16 else flat).tolist()
         blob = struct.pack("<" + code * len(values), *values)
         header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(blob)]}
         blobs.append(blob)
@@ -77,5 +80,8 @@ def read_safetensors(path):
         if end - begin != count * size or end > len(data):
             raise ValueError(f"{path}: {name} has offsets {begin}..{end} for shape {info['shape']} {info['dtype']}")
         values = struct.unpack_from("<" + code * count, data, begin)
-        tensors[name] = torch.tensor(values, dtype=torch_dtype).reshape(info["shape"])
+        if torch_dtype == torch.bfloat16:
+            tensors[name] = torch.tensor(values, dtype=torch.int16).view(torch.bfloat16).reshape(info["shape"])
+        else:
+            tensors[name] = torch.tensor(values, dtype=torch_dtype).reshape(info["shape"])
     return tensors, metadata

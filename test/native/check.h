@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
+#include "jrnn/jrnn.h"
 #include "kernels.h"
 
 namespace jrnn_test {
@@ -47,21 +49,37 @@ inline int finish() {
     return counts().failed == 0 ? 0 : 1;
 }
 
-// True when the AVX2 kernels can run here; prints a note once when they are skipped.
-inline bool avx2_available() {
-    static const bool ok = [] {
-        const bool has = jrnn::cpu_has_avx2_fma();
-        if (!has) std::printf("note: CPU/OS without AVX2+FMA, avx2 kernels skipped (ref only)\n");
-        return has;
+// Every ISA of the registry that this CPU and OS can run, ref first. The first call prints one line per ISA the
+// machine lacks, so a run says which paths it did not test.
+inline const std::vector<const jrnn::Isa*>& supported_isas() {
+    static const std::vector<const jrnn::Isa*> list = [] {
+        std::vector<const jrnn::Isa*> v;
+        for (int i = 0; i < jrnn::isa_count(); ++i) {
+            const jrnn::Isa& isa = jrnn::isas()[i];
+            if (isa.supported()) v.push_back(&isa);
+            else std::printf("note: this CPU/OS lacks %s: its kernels are not tested in this run\n", isa.name);
+        }
+        return v;
     }();
-    return ok;
+    return list;
 }
 
-// The dispatch table follows JRNN_ISA (CTest runs every test with and without JRNN_ISA=ref).
+// The dispatch table follows JRNN_ISA (CTest runs the tests that go through dispatch with and without
+// JRNN_ISA=ref): the named ISA, else the last supported one.
+// When JRNN_ISA names an ISA this CPU lacks, the library refused it at load: the test says so and exits 77
+// (CTest's SKIP_RETURN_CODE).
 inline void check_dispatch() {
     const char* env = std::getenv("JRNN_ISA");
-    const bool force_ref = env && std::strcmp(env, "ref") == 0;
-    const char* want = !force_ref && jrnn::cpu_has_avx2_fma() ? "avx2" : "ref";
+    if (env && *env && jrnn_isa_error()) {
+        const jrnn::Isa* named = jrnn::find_isa(env);
+        CHECK(named != nullptr, "JRNN_ISA=%s: %s", env, jrnn_isa_error());
+        if (named) {
+            std::printf("skipped: %s\n", jrnn_isa_error());
+            std::exit(77);
+        }
+    }
+    const char* want = supported_isas().back()->name;
+    if (env && *env) want = env;
     CHECK(std::strcmp(jrnn::kernels().name, want) == 0, "dispatch: table '%s', expected '%s' (JRNN_ISA=%s)",
           jrnn::kernels().name, want, env ? env : "(unset)");
 }

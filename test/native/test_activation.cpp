@@ -1,4 +1,4 @@
-// sigmoid, tanh, exp (ref and avx2) against float64.
+// sigmoid, tanh, exp (every supported ISA) against float64.
 // Tolerances: sigmoid, tanh 1e-6 absolute on [-30, 30]; tanh also 1e-6 relative for |x| < 1 (tanh(x) ~ x near
 // 0); exp 1e-6 relative wherever the result is a normal float (an absolute bound is meaningless for exp: float
 // spacing at e^30 is ~1e6), one subnormal ulp (2^-149) absolute below FLT_MIN. Beyond that range results
@@ -11,7 +11,6 @@
 #include <random>
 #include <vector>
 
-#include "avx2/kernels_avx2.h"
 #include "check.h"
 #include "kernels.h"
 #include "ref/kernels_ref.h"
@@ -222,9 +221,7 @@ void run_path(const char* path, const ActPath& t) {
 }  // namespace
 
 int main() {
-    jrnn_test::check_dispatch();
-    run_path("ref ", {jrnn::ref::sigmoid_f32, jrnn::ref::tanh_f32, jrnn::ref::exp_f32});
-    if (jrnn_test::avx2_available())
-        run_path("avx2", {jrnn::avx2::sigmoid_f32, jrnn::avx2::tanh_f32, jrnn::avx2::exp_f32});
+    for (const jrnn::Isa* isa : jrnn_test::supported_isas())
+        run_path(isa->name, {isa->table->sigmoid_f32, isa->table->tanh_f32, isa->table->exp_f32});
     return jrnn_test::finish();
 }

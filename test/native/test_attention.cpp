@@ -1,4 +1,4 @@
-// attn_additive_f32, attn_dot_f32, attn_context_f32 (ref and avx2) against float64, and the jrnn_attn_* entry
+// attn_additive_f32, attn_dot_f32, attn_context_f32 (every supported ISA) against float64, and the jrnn_attn_* entry
 // points (dispatched kernel at M <= 8, OpenBLAS above). Tolerances are worst-case rounding bounds per output
 // (u = 2^-24; any summation order passes, an indexing mistake fails):
 //   additive  |s - exact| <= sum_a |v_a| (2e-7 + u |q_a + k_a|) + (A + 2) u sum_a |v_a tanh(q_a + k_a)|
@@ -13,7 +13,6 @@
 #include <random>
 #include <vector>
 
-#include "avx2/kernels_avx2.h"
 #include "check.h"
 #include "jrnn/jrnn.h"
 #include "kernels.h"
@@ -253,11 +252,9 @@ void test_entry_points() {
 
 int main() {
     jrnn_test::check_dispatch();
-    std::vector<Path> paths = {{"ref ", jrnn::ref::attn_additive_f32, jrnn::ref::attn_dot_f32,
-                                jrnn::ref::attn_context_f32}};
-    if (jrnn_test::avx2_available())
-        paths.push_back(
-            {"avx2", jrnn::avx2::attn_additive_f32, jrnn::avx2::attn_dot_f32, jrnn::avx2::attn_context_f32});
+    std::vector<Path> paths;
+    for (const jrnn::Isa* isa : jrnn_test::supported_isas())
+        paths.push_back({isa->name, isa->table->attn_additive_f32, isa->table->attn_dot_f32, isa->table->attn_context_f32});
     for (const Path& p : paths) {
         test_random(p);
         test_nonfinite(p);

@@ -1,4 +1,4 @@
-// Fused cell passes: avx2 against the ref spec on random inputs (lstm tanh/sigmoid candidate, gru reset-after,
+// Fused cell passes: every supported ISA against the ref spec on random inputs (lstm tanh/sigmoid candidate, gru reset-after,
 // gru reset-before in two phases, rnn tanh/relu) for H in {1,3,8,17,33,64}, B in {1,2,5}, padded row strides,
 // moderate (|pre-activation| <= 4) and saturating (<= 40) inputs, all rows active or a mask.
 // Tolerance: 2e-6 absolute on every state and output (activations are ~1e-7 apart; c adds two products);
@@ -10,7 +10,6 @@
 #include <random>
 #include <vector>
 
-#include "avx2/kernels_avx2.h"
 #include "check.h"
 #include "kernels.h"
 #include "ref/kernels_ref.h"
@@ -21,7 +20,7 @@ constexpr double kTol = 2e-6;
 constexpr float kSentinel = 31337.0f;
 constexpr int kSpare = 16;  // floats after every state buffer that must keep the sentinel
 
-// One ISA's cell kernels, taken from the namespaces directly.
+// One ISA's cell kernels.
 struct CellFns {
     decltype(jrnn::KernelTable::lstm_cell_f32) lstm;
     decltype(jrnn::KernelTable::gru_cell_f32) gru;
@@ -30,10 +29,10 @@ struct CellFns {
     decltype(jrnn::KernelTable::rnn_cell_f32) rnn;
 };
 
-const CellFns kRef = {jrnn::ref::lstm_cell_f32, jrnn::ref::gru_cell_f32, jrnn::ref::gru_gates_f32,
-                      jrnn::ref::gru_update_f32, jrnn::ref::rnn_cell_f32};
-const CellFns kAvx2 = {jrnn::avx2::lstm_cell_f32, jrnn::avx2::gru_cell_f32, jrnn::avx2::gru_gates_f32,
-                       jrnn::avx2::gru_update_f32, jrnn::avx2::rnn_cell_f32};
+CellFns fns_of(const jrnn::KernelTable& t) {
+    return {t.lstm_cell_f32, t.gru_cell_f32, t.gru_gates_f32, t.gru_update_f32, t.rnn_cell_f32};
+}
+const CellFns kRef = fns_of(jrnn::ref::kTable);
 
 enum class Cell { kLstmTanh, kLstmSigmoid, kGru, kGruTwoPhase, kRnnTanh, kRnnRelu };
 const char* name_of(Cell c) {
@@ -84,6 +83,38 @@ void run(Cell cell, const CellFns& f, const Inputs& in, States& st) {
         case Cell::kRnnRelu:
             f.rnn(B, H, in.gx.data(), in.ldgx, in.gh.data(), in.ldgh, st.h.data(), act, cell == Cell::kRnnRelu);
             break;
+    }
+}
+
+// The column-range passes the threads use, over [0, a), [a, b), [b, H): must give the bits of the full pass.
+void run_cols(Cell cell, const jrnn::KernelTable& t, const Inputs& in, States& st, int a, int b) {
+    const uint8_t* act = in.active.empty() ? nullptr : in.active.data();
+    const int B = in.B, H = in.H;
+    const int cut[] = {0, a, b, H};
+    for (int part = 0; part < 3; ++part) {
+        const int j0 = cut[part], j1 = cut[part + 1];
+        switch (cell) {
+            case Cell::kLstmTanh:
+            case Cell::kLstmSigmoid:
+                t.lstm_cell_cols_f32(B, H, j0, j1, in.gx.data(), in.ldgx, in.gh.data(), in.ldgh, st.c.data(),
+                                     st.h.data(), act, cell == Cell::kLstmSigmoid);
+                break;
+            case Cell::kGru:
+                t.gru_cell_cols_f32(B, H, j0, j1, in.gx.data(), in.ldgx, in.gh.data(), in.ldgh, in.b_hn.data(),
+                                    st.h.data(), act);
+                break;
+            case Cell::kGruTwoPhase:
+                t.gru_gates_cols_f32(B, H, j0, j1, in.gx.data(), in.ldgx, in.gh.data(), in.ldgh, st.h.data(),
+                                     st.z.data(), st.rh.data(), act);
+                t.gru_update_cols_f32(B, H, j0, j1, in.gx.data() + 2 * H, in.ldgx, in.ghn.data(), in.ldghn,
+                                      st.z.data(), st.h.data(), act);
+                break;
+            case Cell::kRnnTanh:
+            case Cell::kRnnRelu:
+                t.rnn_cell_cols_f32(B, H, j0, j1, in.gx.data(), in.ldgx, in.gh.data(), in.ldgh, st.h.data(), act,
+                                    cell == Cell::kRnnRelu);
+                break;
+        }
     }
 }
 
@@ -158,40 +189,56 @@ void compare_states(const States& got, const States& want, const States& before,
 
 double worst_overall = 0;
 
-void run_case(Cell cell, int B, int H, float scale, bool masked, bool have_avx2, std::mt19937& rng) {
+// The ref pass against itself only checks masking and bounds; every other ISA is then held to the ref values.
+void run_case(Cell cell, int B, int H, float scale, bool masked, std::mt19937& rng) {
     const Inputs in = make_inputs(cell, B, H, scale, masked, rng);
     const States init = make_states(B, H, rng);
-    States ref = init, avx = init;
+    States ref = init;
     run(cell, kRef, in, ref);
-    Diff dref, davx;
-    // ref against itself only checks masking and bounds; avx2 is then held to the ref values
+    Diff dref;
     compare_states(ref, ref, init, in, dref);
     CHECK(dref.inactive_changed == 0 && dref.spilled == 0, "ref %s B=%d H=%d: %d inactive values changed, %d spilled",
           name_of(cell), B, H, dref.inactive_changed, dref.spilled);
-    if (!have_avx2) return;
-
-    run(cell, kAvx2, in, avx);
-    compare_states(avx, ref, init, in, davx);
-    const double tol = cell == Cell::kRnnRelu ? 0.0 : kTol;
-    CHECK(davx.max_err <= tol && davx.inactive_changed == 0 && davx.spilled == 0,
-          "avx2 %s B=%d H=%d scale=%g mask=%d: max |avx2 - ref| = %.3g (tol %.1g), %d inactive values changed, "
-          "%d spilled",
-          name_of(cell), B, H, scale, masked, davx.max_err, tol, davx.inactive_changed, davx.spilled);
-    worst_overall = std::fmax(worst_overall, davx.max_err);
+    for (const jrnn::Isa* isa : jrnn_test::supported_isas()) {
+        if (isa->table == &jrnn::ref::kTable) continue;
+        States got = init;
+        Diff d;
+        run(cell, fns_of(*isa->table), in, got);
+        compare_states(got, ref, init, in, d);
+        const double tol = cell == Cell::kRnnRelu ? 0.0 : kTol;
+        CHECK(d.max_err <= tol && d.inactive_changed == 0 && d.spilled == 0,
+              "%s %s B=%d H=%d scale=%g mask=%d: max |simd - ref| = %.3g (tol %.1g), %d inactive values changed, "
+              "%d spilled",
+              isa->name, name_of(cell), B, H, scale, masked, d.max_err, tol, d.inactive_changed, d.spilled);
+        worst_overall = std::fmax(worst_overall, d.max_err);
+    }
+    // column ranges (a split on a panel boundary and an arbitrary one) give the full pass's bits, on every ISA
+    for (const jrnn::Isa* isa : jrnn_test::supported_isas()) {
+        States full = init;
+        run(cell, fns_of(*isa->table), in, full);
+        for (int a : {H / 3, H >= 16 ? 16 : H / 2}) {
+            States parts = init;
+            run_cols(cell, *isa->table, in, parts, a, a + (H - a) / 2);
+            const bool same = std::memcmp(parts.c.data(), full.c.data(), sizeof(float) * parts.c.size()) == 0 &&
+                              std::memcmp(parts.h.data(), full.h.data(), sizeof(float) * parts.h.size()) == 0 &&
+                              std::memcmp(parts.z.data(), full.z.data(), sizeof(float) * parts.z.size()) == 0 &&
+                              std::memcmp(parts.rh.data(), full.rh.data(), sizeof(float) * parts.rh.size()) == 0;
+            CHECK(same, "%s %s B=%d H=%d cols split at %d: not the bits of the full pass", isa->name, name_of(cell), B,
+                  H, a);
+        }
+    }
 }
 
 }  // namespace
 
 int main() {
-    jrnn_test::check_dispatch();
-    const bool have_avx2 = jrnn_test::avx2_available();
     std::mt19937 rng(4242);
     for (Cell cell :
          {Cell::kLstmTanh, Cell::kLstmSigmoid, Cell::kGru, Cell::kGruTwoPhase, Cell::kRnnTanh, Cell::kRnnRelu})
-        for (int H : {1, 3, 8, 17, 33, 64})
+        for (int H : {1, 3, 8, 16, 17, 33, 64})
             for (int B : {1, 2, 5})
                 for (float scale : {4.0f, 40.0f})
-                    for (bool masked : {false, true}) run_case(cell, B, H, scale, masked, have_avx2, rng);
-    if (have_avx2) std::printf("cells: max |avx2 - ref| over all cases = %.3g\n", worst_overall);
+                    for (bool masked : {false, true}) run_case(cell, B, H, scale, masked, rng);
+    std::printf("cells: max |simd - ref| over all cases and ISAs = %.3g\n", worst_overall);
     return jrnn_test::finish();
 }

@@ -1,4 +1,4 @@
-// pack_rows + gemm_packed_f32 (ref and avx2) against a float64 product.
+// pack_rows + gemm_packed_f32 (every supported ISA) against a float64 product.
 // Tolerance per output: |y - exact| <= (K + 2) * 2^-24 * S, S = sum_k |x_k w_nk| (+ |y0| when accumulating):
 // the worst-case rounding bound of a float sum in any order, so a different summation order (split
 // accumulators) passes and any indexing mistake (errors of order S) fails. The observed maximum of
@@ -10,7 +10,6 @@
 #include <random>
 #include <vector>
 
-#include "avx2/kernels_avx2.h"
 #include "check.h"
 #include "kernels.h"
 #include "ref/kernels_ref.h"
@@ -82,7 +81,7 @@ void run_path(const char* path, GemmFn gemm) {
     std::mt19937 rng(1127);
     double worst = 0;
     int cases = 0;
-    for (int N : {1, 3, 8, 15, 16, 17, 33, 64, 100})
+    for (int N : {1, 3, 8, 15, 16, 17, 33, 64, 100, 200})
         for (int K : {1, 3, 4, 5, 17, 33, 64})
             for (int B : {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13})  // every row-block remainder of 6 and 4
                 for (bool acc : {false, true})
@@ -131,15 +130,58 @@ void check_backward(const char* path, const jrnn::KernelTable& table) {
     std::printf("%s gemm_packed_backward_f32: %d shapes bit-identical to the forward call\n", path, cases);
 }
 
+// Where the table claims batch invariance: every row of a B-row call, and every run of panels of it, has the bits
+// of a one-row call over all columns, on odd sizes and row strides.
+void check_batch_invariance(const char* path, const jrnn::KernelTable& table) {
+    if (!table.gemm_batch_invariant) {
+        std::printf("%s gemm_packed_f32: not batch-invariant (by its table), not checked\n", path);
+        return;
+    }
+    std::mt19937 rng(909);
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    int cases = 0;
+    for (int N : {1, 17, 100, 300})
+        for (int K : {1, 3, 33, 257})
+            for (int B : {2, 3, 5, 6, 7, 13, 64}) {
+                const int64_t ldx = K + 3, ldy = N + 5;
+                std::vector<float> w(static_cast<size_t>(N) * K), x(static_cast<size_t>(B) * ldx);
+                for (auto& v : w) v = u(rng);
+                for (auto& v : x) v = u(rng);
+                jrnn::Packed p;
+                if (!CHECK(jrnn::pack_rows(w.data(), N, K, K, &p), "pack_rows failed")) return;
+                std::vector<float> all(static_cast<size_t>(B) * ldy, 0.0f), one(N), part(N);
+                table.gemm_packed_f32(p, B, x.data(), ldx, all.data(), ldy, false);
+                int bad = 0;
+                for (int b = 0; b < B; ++b) {
+                    table.gemm_packed_f32(p, 1, x.data() + b * ldx, ldx, one.data(), N, false);
+                    bad += std::memcmp(one.data(), all.data() + b * ldy, sizeof(float) * N) != 0;
+                }
+                // panels [1, end) of the matrix alone, as a thread's share (row 0 against the full call)
+                const int panels = p.n_pad / jrnn::kPanel;
+                if (panels > 1) {
+                    jrnn::Packed tail = p;
+                    tail.n = N - jrnn::kPanel;
+                    tail.n_pad = p.n_pad - jrnn::kPanel;
+                    tail.data = p.data + static_cast<int64_t>(jrnn::kPanel) * K;
+                    table.gemm_packed_f32(tail, 1, x.data(), ldx, part.data(), N, false);
+                    bad += std::memcmp(part.data(), all.data() + jrnn::kPanel, sizeof(float) * tail.n) != 0;
+                }
+                CHECK(bad == 0, "%s batch invariance N=%d K=%d B=%d: %d rows or column runs differ from one-row calls",
+                      path, N, K, B, bad);
+                jrnn::free_packed(&p);
+                ++cases;
+            }
+    std::printf("%s gemm_packed_f32: batch-invariant on %d shapes (every row and a column run bit-identical)\n", path,
+                cases);
+}
+
 }  // namespace
 
 int main() {
-    jrnn_test::check_dispatch();
-    run_path("ref ", jrnn::ref::gemm_packed_f32);
-    check_backward("ref ", jrnn::ref::kTable);
-    if (jrnn_test::avx2_available()) {
-        run_path("avx2", jrnn::avx2::gemm_packed_f32);
-        check_backward("avx2", jrnn::avx2::kTable);
+    for (const jrnn::Isa* isa : jrnn_test::supported_isas()) {
+        run_path(isa->name, isa->table->gemm_packed_f32);
+        check_backward(isa->name, *isa->table);
+        check_batch_invariance(isa->name, *isa->table);
     }
     return jrnn_test::finish();
 }

@@ -160,9 +160,22 @@ void check_reconfigure_under_use() {
             runs.fetch_add(1);
         }
     });
+    // The user has run before the first reconfiguration and runs again after the last one (bounded waits: a stuck
+    // user fails the check instead of hanging), so the check never depends on how the scheduler placed the threads.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    auto wait_for_run_after = [&](int seen) {
+        while (runs.load() <= seen) {
+            if (std::chrono::steady_clock::now() > deadline) return false;
+            std::this_thread::sleep_for(std::chrono::microseconds(50));
+        }
+        return true;
+    };
+    bool ran = wait_for_run_after(0);
     for (int i = 0; i < 60; ++i) jrnn::set_threads(1 + i % 3);
+    ran = ran && wait_for_run_after(runs.load());
     stop.store(true);
     user.join();
+    CHECK(ran, "reconfiguring under use: the user thread stopped completing runs (%d runs)", runs.load());
     CHECK(errors.load() == 0 && runs.load() > 0, "reconfiguring under use: %d errors in %d runs", errors.load(),
           runs.load());
 }

@@ -381,7 +381,7 @@ int main() {
     check_concurrent();
     jrnn::set_threads(0);
     std::printf("%d random cases x threads {1,2,3}: max error %.3g (tolerance %.1g) [%s]; %d runs split only the "
-                "input products\n", cases, g_worst, kTol, jrnn_isa() == JRNN_ISA_AVX2 ? "avx2" : "ref",
+                "input products\n", cases, g_worst, kTol, jrnn_isa_name(jrnn_isa()),
                 g_projection_only);
     CHECK(g_projection_only > 0, "no case exercised the split of the input products alone");
     return jrnn_test::finish();

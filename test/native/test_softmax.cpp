@@ -1,4 +1,4 @@
-// softmax_f32 / log_softmax_f32 (ref and avx2) against float64, and the jrnn_softmax_f32 / jrnn_log_softmax_f32
+// softmax_f32 / log_softmax_f32 (every supported ISA) against float64, and the jrnn_softmax_f32 / jrnn_log_softmax_f32
 // entry points. Exact values come from the float inputs in double: d_j = x_j - max, S = sum e^d_j,
 // p_j = e^d_j / S, l_j = d_j - log S; dbar = sum p_j |d_j| (the p-weighted mean of |d|).
 // Tolerances (u = 2^-24):
@@ -17,7 +17,6 @@
 #include <random>
 #include <vector>
 
-#include "avx2/kernels_avx2.h"
 #include "check.h"
 #include "jrnn/jrnn.h"
 #include "kernels.h"
@@ -253,8 +252,9 @@ void test_entry_points() {
 
 int main() {
     jrnn_test::check_dispatch();
-    std::vector<Path> paths = {{"ref ", jrnn::ref::softmax_f32, jrnn::ref::log_softmax_f32}};
-    if (jrnn_test::avx2_available()) paths.push_back({"avx2", jrnn::avx2::softmax_f32, jrnn::avx2::log_softmax_f32});
+    std::vector<Path> paths;
+    for (const jrnn::Isa* isa : jrnn_test::supported_isas())
+        paths.push_back({isa->name, isa->table->softmax_f32, isa->table->log_softmax_f32});
     for (const Path& p : paths) {
         test_random(p);
         test_special(p);

@@ -38,9 +38,9 @@ final class DecoderSession implements StepScorer, AutoCloseable {
         this.Ed = dc.embedDim();
         this.Ein = cfg.decoderInputSize();
         this.V = cfg.tgtVocabSize();
-        this.kind = dc.attention().equals("bahdanau") ? BAHDANAU : dc.luong() ? LUONG : NONE;
+        this.kind = dc.attention() == AttentionKind.BAHDANAU ? BAHDANAU : dc.luong() ? LUONG : NONE;
         final int K = maxRows;
-        final boolean lstm = dc.cell().equals("lstm");
+        final boolean lstm = dc.cell() == Cell.LSTM;
         this.ids = new IntPointer(Math.max(S, K));
         Tensor[] made = new Tensor[20];
         int nm = 0;

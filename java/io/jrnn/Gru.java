@@ -23,7 +23,7 @@ public final class Gru extends NativeRecurrent {
     private final Reset reset;
 
     private Gru(StateDict sd, String prefix, Reset reset) {
-        super(sd, prefix, "GRU", JrnnNative.CELL_GRU, reset == Reset.BEFORE ? JrnnNative.GRU_RESET_BEFORE : 0);
+        super(sd, prefix, Cell.GRU, reset == Reset.BEFORE ? JrnnNative.GRU_RESET_BEFORE : 0);
         this.reset = reset;
     }
 

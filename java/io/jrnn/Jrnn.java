@@ -1,6 +1,9 @@
 package io.jrnn;
 
 import io.jrnn.internal.JrnnNative;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 
 /**
  * Library-wide facts and settings: version, the instruction-set path the kernels run, and the number of threads.
@@ -17,15 +20,32 @@ public final class Jrnn {
     }
 
     /**
-     * The instruction-set path the kernels run: {@code "avx2"} (AVX2 + FMA, chosen at load when the CPU and OS
-     * support it) or {@code "ref"} (the portable scalar path; forced with the environment variable
-     * {@code JRNN_ISA=ref}).
+     * The instruction-set path the kernels run: {@code "avx512"} (AVX-512 F/BW/DQ/VL), {@code "avx2"} (AVX2 + FMA)
+     * or {@code "ref"} (the portable scalar path). Chosen at load: the widest the CPU and OS support, unless the
+     * environment variable {@code JRNN_ISA} names another ({@code ref}, {@code avx2}, {@code avx512}); naming one
+     * this machine lacks makes loading fail with a message that lists what it supports.
      */
     public static String isa() {
-        return JrnnNative.jrnn_isa() == JrnnNative.ISA_AVX2 ? "avx2" : "ref";
+        return JrnnNative.jrnn_isa_name(JrnnNative.jrnn_isa()).getString();
     }
 
-    /** Whether this CPU and OS can run the given path ({@code "ref"} or {@code "avx2"}). */
+    /** The paths this CPU and OS can run, narrowest first: always {@code "ref"}, then e.g. {@code "avx2"}, {@code "avx512"}. */
+    public static List<String> supportedIsas() {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < JrnnNative.jrnn_isa_count(); i++) {
+            if (JrnnNative.jrnn_isa_supported(i) == 1) out.add(JrnnNative.jrnn_isa_name(i).getString());
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    /** Every path jrnn has, whether or not this machine can run it, narrowest first. */
+    public static List<String> knownIsas() {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < JrnnNative.jrnn_isa_count(); i++) out.add(JrnnNative.jrnn_isa_name(i).getString());
+        return Collections.unmodifiableList(out);
+    }
+
+    /** Whether this CPU and OS can run the given path (one of {@link #knownIsas()}). */
     public static boolean isaSupported(String isa) {
         return JrnnNative.jrnn_isa_supported(isaCode(isa)) == 1;
     }
@@ -76,13 +96,14 @@ public final class Jrnn {
     static void setIsa(String isa) {
         int code = isaCode(isa);
         if (JrnnNative.jrnn_set_isa(code) != JrnnNative.OK) {
-            throw new IllegalArgumentException("ISA " + isa + " is not supported on this CPU");
+            throw new IllegalArgumentException("ISA " + isa + " is not supported on this CPU; it supports " + supportedIsas());
         }
     }
 
     private static int isaCode(String isa) {
-        if ("ref".equals(isa)) return JrnnNative.ISA_REF;
-        if ("avx2".equals(isa)) return JrnnNative.ISA_AVX2;
-        throw new IllegalArgumentException("ISA must be \"ref\" or \"avx2\", got " + isa);
+        for (int i = 0; i < JrnnNative.jrnn_isa_count(); i++) {
+            if (JrnnNative.jrnn_isa_name(i).getString().equals(isa)) return i;
+        }
+        throw new IllegalArgumentException("ISA must be one of " + knownIsas() + ", got " + isa);
     }
 }

@@ -1,23 +1,27 @@
 package io.jrnn;
 
-import java.lang.ref.Cleaner;
-import java.lang.ref.Reference;
+import java.util.Arrays;
 
 import org.bytedeco.javacpp.FloatPointer;
 
 import io.jrnn.internal.JrnnNative;
 
 /**
- * A linear layer {@code y = x W^T + b} with W[N,K] packed once in native memory (package-private: the seq2seq
- * pieces use it). Immutable after construction; safe to share across threads until closed. The owner closes it
- * (idempotent) once no call can be running; a layer that is never closed is freed when it is garbage collected.
+ * A linear layer as {@code torch.nn.Linear} computes it, {@code y = x W^T + b}, with {@code W[out_features,
+ * in_features]} packed once in native memory and an optional bias {@code b[out_features]}.
+ *
+ * <pre>{@code
+ * try (Linear fc = Linear.load(sd, "fc");              // fc.weight [N,K], fc.bias [N] (optional)
+ *      Tensor y = fc.forward(x)) {                      // x[..., K] -> y[..., N]
+ * }
+ * }</pre>
+ *
+ * <p>Thread safety: immutable once loaded; any number of threads may call {@code forward} at once.
+ * {@link #close()} (idempotent) waits for calls in flight; later calls throw {@link IllegalStateException}.
  */
-final class Linear implements AutoCloseable {
-    private static final Cleaner CLEANER = Cleaner.create();
-
+public final class Linear implements AutoCloseable {
     final int n, k;
-    private volatile JrnnNative.LinearHandle handle;
-    private final Cleaner.Cleanable cleanable;
+    private final NativeHandle<JrnnNative.LinearHandle> handle;
 
     /** {@code w[N,K]} row-major, {@code b[N]} or null. */
     Linear(FloatPointer w, FloatPointer b, int n, int k) {
@@ -25,45 +29,106 @@ final class Linear implements AutoCloseable {
         this.k = k;
         JrnnNative.LinearHandle h = JrnnNative.jrnn_linear_create(n, k, w, b);
         if (h == null || h.isNull()) throw new OutOfMemoryError("cannot allocate a linear layer [" + n + ", " + k + "]");
-        this.handle = h;
-        this.cleanable = CLEANER.register(this, new Destroy(h));
+        this.handle = new NativeHandle<>(h, JrnnNative::jrnn_linear_destroy, "linear layer");
     }
 
     static Linear of(Tensor w, Tensor b) {
         return new Linear(w.pointer(), b == null ? null : b.pointer(), w.dim(0), w.dim(1));
     }
 
-    /** y[m, 0:N] (row stride ldy) = x[m, 0:K] (row stride ldx) . W^T + b. */
+    /**
+     * Loads {@code prefix.weight [out_features, in_features]} and, when present, {@code prefix.bias
+     * [out_features]} (PyTorch's names and layouts).
+     */
+    public static Linear load(StateDict sd, String prefix) {
+        if (sd == null) throw new IllegalArgumentException("state dict must not be null");
+        if (prefix == null) throw new IllegalArgumentException("prefix must not be null (use \"\" for none)");
+        String p = prefix.isEmpty() ? "" : prefix + ".";
+        String wn = p + "weight", bn = p + "bias";
+        int[] ws = Weights.floatShape(sd, wn, "a Linear layer's weight [out_features, in_features]");
+        if (ws.length != 2 || ws[0] < 1 || ws[1] < 1) {
+            throw new IllegalArgumentException(wn + " must be [out_features, in_features] with both >= 1, got "
+                    + Arrays.toString(ws));
+        }
+        if (sd.contains(bn)) {
+            int[] bs = Weights.floatShape(sd, bn, "a Linear layer's bias");
+            if (bs.length != 1 || bs[0] != ws[0]) {
+                throw new IllegalArgumentException(bn + " must be [" + ws[0] + "] (out_features from " + wn + "), got "
+                        + Arrays.toString(bs));
+            }
+        }
+        try (Tensor w = sd.tensor(wn); Tensor b = sd.contains(bn) ? sd.tensor(bn) : null) {
+            return of(w, b);
+        }
+    }
+
+    /** x[..., in_features] → a new tensor y[..., out_features] the caller owns. */
+    public Tensor forward(Tensor x) {
+        int[] shape = checkX(x);
+        shape[shape.length - 1] = n;
+        Tensor y = Tensor.uninitialized(shape);
+        try {
+            forward(x, y);
+            return y;
+        } catch (RuntimeException e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    /** x[..., in_features] → y[..., out_features] (same leading shape; allocation-free). */
+    public void forward(Tensor x, Tensor y) {
+        int[] shape = checkX(x);
+        if (y == null) throw new IllegalArgumentException("y must not be null");
+        shape[shape.length - 1] = n;
+        if (!Arrays.equals(y.shape(), shape)) {
+            throw new IllegalArgumentException("y must be " + Arrays.toString(shape) + " (x's leading shape, out_features "
+                    + n + "), got " + Arrays.toString(y.shape()));
+        }
+        NativeRecurrent.requireOpen("y", y);
+        long m = x.size() / k;
+        if (m > Integer.MAX_VALUE) throw new IllegalArgumentException("x has more than 2^31-1 rows: " + m);
+        if (m > 0) forward((int) m, x.pointer(), k, y.pointer(), n);
+    }
+
+    private int[] checkX(Tensor x) {
+        if (x == null) throw new IllegalArgumentException("x must not be null");
+        if (x.rank() < 1 || x.dim(x.rank() - 1) != k) {
+            throw new IllegalArgumentException("x must be [..., " + k + "] (in_features " + k + "), got "
+                    + Arrays.toString(x.shape()));
+        }
+        NativeRecurrent.requireOpen("x", x);
+        return x.shape();
+    }
+
+    /** y[m, 0:N] (row stride ldy) = x[m, 0:K] (row stride ldx) . W^T + b (the caller validated everything). */
     void forward(int m, FloatPointer x, long ldx, FloatPointer y, long ldy) {
-        JrnnNative.LinearHandle h = handle;
-        if (h == null) throw new IllegalStateException("linear layer is closed");
+        JrnnNative.LinearHandle h = handle.acquire();
         try {
             int rc = JrnnNative.jrnn_linear_forward(h, m, x, ldx, y, ldy);
+            if (rc == JrnnNative.ERR_NOMEM) throw new OutOfMemoryError("linear forward: native allocation failed");
             if (rc != JrnnNative.OK) throw new IllegalStateException("linear forward failed (status " + rc + ")");
         } finally {
-            Reference.reachabilityFence(this); // no GC backstop may free the handle while the kernel runs
+            handle.release();
         }
+    }
+
+    public int inFeatures() {
+        return k;
+    }
+
+    public int outFeatures() {
+        return n;
+    }
+
+    /** Frees the native weights after the calls in flight; idempotent. */
+    @Override
+    public void close() {
+        handle.close();
     }
 
     @Override
-    public synchronized void close() {
-        if (handle != null) {
-            handle = null;
-            cleanable.clean();
-        }
-    }
-
-    /** The native free, run once: by {@link #close()} or by the Cleaner. Holds the handle, never the layer. */
-    private static final class Destroy implements Runnable {
-        private final JrnnNative.LinearHandle handle;
-
-        Destroy(JrnnNative.LinearHandle handle) {
-            this.handle = handle;
-        }
-
-        @Override
-        public void run() {
-            JrnnNative.jrnn_linear_destroy(handle);
-        }
+    public String toString() {
+        return "Linear(in_features=" + k + ", out_features=" + n + ")";
     }
 }

@@ -26,7 +26,7 @@ public final class Lstm extends NativeRecurrent {
     private final Candidate candidate;
 
     private Lstm(StateDict sd, String prefix, Candidate candidate) {
-        super(sd, prefix, "LSTM", JrnnNative.CELL_LSTM,
+        super(sd, prefix, Cell.LSTM,
                 candidate == Candidate.SIGMOID ? JrnnNative.LSTM_SIGMOID_CANDIDATE : 0);
         this.candidate = candidate;
     }

@@ -3,7 +3,6 @@ package io.jrnn;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
@@ -18,31 +17,36 @@ abstract class NativeRecurrent implements RecurrentLayer {
     private final String kind;     // "LSTM", "GRU", "RNN" for messages
     private final String source;   // the tensor sizes were read from, for messages
     private final int gates;
+    final Cell cell;
     final int numLayers, numDirections, inputSize, hiddenSize, projSize, outputSize;
 
-    // Calls hold the read lock so that close() (write lock) never frees weights under a running kernel.
-    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
-    private JrnnNative.RnnHandle handle;
+    // Calls hold the handle's read lock so that close() never frees weights under a running kernel.
+    private final NativeHandle<JrnnNative.RnnHandle> handle;
 
-    private static final java.util.Set<String> FLOAT_DTYPES = java.util.Set.of("F32", "F16", "BF16", "F64");
     private static final ThreadLocal<IntPointer> LENGTHS = new ThreadLocal<>();
 
-    NativeRecurrent(StateDict sd, String prefix, String kind, int cell, int flags) {
+    NativeRecurrent(StateDict sd, String prefix, Cell cell, int flags) {
         if (sd == null) throw new IllegalArgumentException("state dict must not be null");
         if (prefix == null) throw new IllegalArgumentException("prefix must not be null (use \"\" for none)");
-        this.kind = kind;
-        this.gates = cell == JrnnNative.CELL_LSTM ? 4 : cell == JrnnNative.CELL_GRU ? 3 : 1;
-        final String p = prefix.isEmpty() ? "" : prefix + ".";
+        this.cell = cell;
+        this.kind = cell.kind();
+        this.gates = cell.gates();
+        final String p = Weights.dot(prefix);
         final String first = p + "weight_ih_l0";
         this.source = first;
         if (!sd.contains(first)) {
+            java.util.Set<String> held = Weights.recurrentPrefixes(sd);
             throw new IllegalArgumentException("no " + kind + " weights under prefix \"" + prefix + "\": expected tensor "
-                    + first + "; the state dict has " + describeNames(sd, prefix));
+                    + first + "; " + (held.isEmpty() ? "the state dict holds no recurrent weights at all ("
+                    + describeNames(sd) + ")" : "recurrent weights are under the prefix" + (held.size() > 1 ? "es " : " ")
+                    + quoted(held)));
         }
         int[] wih0 = sd.shape(first);
-        if (wih0.length != 2 || wih0[0] == 0 || wih0[1] == 0 || wih0[0] % gates != 0) {
+        if (wih0.length != 2 || wih0[0] == 0 || wih0[1] == 0 || wih0[0] % gates != 0 || otherCell(sd, p, wih0) != null) {
+            String other = wih0.length == 2 ? otherCell(sd, p, wih0) : null;
             throw new IllegalArgumentException(first + " must be [" + gates + "*hidden_size, input_size] ("
-                    + kind + " stacks " + gates + " gate" + (gates > 1 ? "s" : "") + "), got " + Arrays.toString(wih0));
+                    + kind + " stacks " + gates + " gate" + (gates > 1 ? "s" : "") + "), got " + Arrays.toString(wih0)
+                    + (other == null ? "" : ": " + other));
         }
         this.hiddenSize = wih0[0] / gates;
         this.inputSize = wih0[1];
@@ -52,7 +56,7 @@ abstract class NativeRecurrent implements RecurrentLayer {
         this.numDirections = sd.contains(p + "weight_ih_l0_reverse") ? 2 : 1;
         final String hr0 = p + "weight_hr_l0";
         if (sd.contains(hr0)) {
-            if (cell != JrnnNative.CELL_LSTM) {
+            if (cell != Cell.LSTM) {
                 throw new IllegalArgumentException(hr0 + " is a projection (proj_size), which only an LSTM has, but this is "
                         + article(kind) + " " + kind);
             }
@@ -68,7 +72,7 @@ abstract class NativeRecurrent implements RecurrentLayer {
         this.outputSize = projSize > 0 ? projSize : hiddenSize;
         final boolean bias = sd.contains(p + "bias_ih_l0");
 
-        JrnnNative.RnnHandle h = JrnnNative.jrnn_rnn_create(cell, flags, numLayers, numDirections, inputSize,
+        JrnnNative.RnnHandle h = JrnnNative.jrnn_rnn_create(cell.nativeId(), flags, numLayers, numDirections, inputSize,
                 hiddenSize, projSize);
         if (h == null || h.isNull()) {
             throw new IllegalStateException("the native library could not create a " + kind + " of these sizes");
@@ -79,11 +83,12 @@ abstract class NativeRecurrent implements RecurrentLayer {
                 final int in = l == 0 ? inputSize : numDirections * outputSize;
                 for (int d = 0; d < numDirections; d++) {
                     final String sfx = "_l" + l + (d == 1 ? "_reverse" : "");
-                    try (Tensor wih = load(sd, p + "weight_ih" + sfx, gh, in);
-                         Tensor whh = load(sd, p + "weight_hh" + sfx, gh, outputSize);
-                         Tensor bih = bias ? load(sd, p + "bias_ih" + sfx, gh) : null;
-                         Tensor bhh = bias ? load(sd, p + "bias_hh" + sfx, gh) : null;
-                         Tensor whr = projSize > 0 ? load(sd, p + "weight_hr" + sfx, projSize, hiddenSize) : null) {
+                    try (Tensor wih = load(sd, Weights.recurrent(prefix, "weight_ih", l, d), gh, in);
+                         Tensor whh = load(sd, Weights.recurrent(prefix, "weight_hh", l, d), gh, outputSize);
+                         Tensor bih = bias ? load(sd, Weights.recurrent(prefix, "bias_ih", l, d), gh) : null;
+                         Tensor bhh = bias ? load(sd, Weights.recurrent(prefix, "bias_hh", l, d), gh) : null;
+                         Tensor whr = projSize > 0 ? load(sd, Weights.recurrent(prefix, "weight_hr", l, d), projSize,
+                                 hiddenSize) : null) {
                         int rc = JrnnNative.jrnn_rnn_set_weights(h, l, d, wih.pointer(), whh.pointer(), ptr(bih),
                                 ptr(bhh), ptr(whr));
                         check(rc, "loading " + p + "*" + sfx);
@@ -95,30 +100,30 @@ abstract class NativeRecurrent implements RecurrentLayer {
             JrnnNative.jrnn_rnn_destroy(h);
             throw e;
         }
-        this.handle = h;
-        this.cleanable = CLEANER.register(this, new Destroy(h));
+        this.handle = new NativeHandle<>(h, JrnnNative::jrnn_rnn_destroy, kind);
     }
 
-    // The backstop for a layer nobody closed: frees the native stack once the layer is unreachable. The action
-    // holds the handle, never the layer.
-    private static final java.lang.ref.Cleaner CLEANER = java.lang.ref.Cleaner.create();
-    private final java.lang.ref.Cleaner.Cleanable cleanable;
-
-    private static final class Destroy implements Runnable {
-        private final JrnnNative.RnnHandle handle;
-
-        Destroy(JrnnNative.RnnHandle handle) {
-            this.handle = handle;
-        }
-
-        @Override
-        public void run() {
-            JrnnNative.jrnn_rnn_destroy(handle);
-        }
+    /**
+     * When layer 0's weights are another cell's (weight_hh_l0 [G'*c, c] with G' the gate count of another cell),
+     * says so: "rnn.weight_ih_l0 has 3 × 64 rows: GRU weights, not LSTM". Null when they fit or say nothing.
+     */
+    private String otherCell(StateDict sd, String p, int[] wih0) {
+        String hh = p + "weight_hh_l0";
+        if (!sd.contains(hh) || sd.contains(p + "weight_hr_l0")) return null;
+        int[] s = sd.shape(hh);
+        if (s.length != 2 || s[1] < 1 || s[0] != wih0[0] || s[0] % s[1] != 0) return null;
+        int g = s[0] / s[1];
+        String other = Cell.kindOfGates(g);
+        if (other == null || g == gates) return null;
+        return p + "weight_ih_l0 has " + g + " × " + s[1] + " rows (hidden_size " + s[1] + " from " + hh + "): "
+                + other + " weights, not " + kind;
     }
 
-    private static final java.util.regex.Pattern RECURRENT_NAME =
-            java.util.regex.Pattern.compile("(weight|bias)_(ih|hh|hr)_l(\\d+)(_reverse)?");
+    private static String quoted(java.util.Set<String> prefixes) {
+        List<String> q = new ArrayList<>();
+        for (String s : prefixes) q.add("\"" + s + "\" (" + Weights.dot(s) + "weight_ih_l0)");
+        return String.join(", ", q);
+    }
 
     /**
      * PyTorch's strict load_state_dict: a recurrent tensor under the prefix that the architecture read from layer 0
@@ -130,7 +135,7 @@ abstract class NativeRecurrent implements RecurrentLayer {
         boolean beyond = false;
         for (String name : sd.names()) {
             if (!name.startsWith(p)) continue;
-            java.util.regex.Matcher m = RECURRENT_NAME.matcher(name.substring(p.length()));
+            java.util.regex.Matcher m = Weights.RECURRENT_NAME.matcher(name.substring(p.length()));
             if (!m.matches()) continue;
             long layer = Long.parseLong(m.group(3).length() > 9 ? "999999999" : m.group(3));
             boolean used = layer < numLayers && (m.group(4) == null || numDirections == 2)
@@ -161,7 +166,7 @@ abstract class NativeRecurrent implements RecurrentLayer {
                     + source + " and its siblings say, needs it)");
         }
         String dtype = sd.dtype(name);
-        if (!FLOAT_DTYPES.contains(dtype)) {
+        if (!Weights.FLOAT_DTYPES.contains(dtype)) {
             throw new IllegalArgumentException("tensor " + name + " must be a float tensor (F32, F16, BF16 or F64), got "
                     + dtype);
         }
@@ -178,7 +183,7 @@ abstract class NativeRecurrent implements RecurrentLayer {
                 + (projSize > 0 ? ", proj_size " + projSize : "") + " from " + source;
     }
 
-    private static String describeNames(StateDict sd, String prefix) {
+    private static String describeNames(StateDict sd) {
         List<String> names = new ArrayList<>(sd.names());
         names.sort(null);
         if (names.isEmpty()) return "no tensors";
@@ -210,25 +215,63 @@ abstract class NativeRecurrent implements RecurrentLayer {
 
     @Override
     public void forward(Tensor x, int[] lengths, Tensor h0, Tensor c0, Tensor output, Tensor hn, Tensor cn) {
-        checkInput(x);
-        final int T = x.dim(0), B = x.dim(1);
+        forward(false, x, lengths, h0, c0, output, hn, cn);
+    }
+
+    @Override
+    public RecurrentOutput forwardBatchFirst(Tensor x, int[] lengths, Tensor h0, Tensor c0) {
+        checkInput(x, true);
+        final int B = x.dim(0), T = x.dim(1);
         final int LD = numLayers * numDirections;
-        checkLengths(lengths, T, B);
+        Tensor out = Tensor.uninitialized(B, T, numDirections * outputSize);
+        Tensor hn = null, cn = null;
+        try {
+            hn = Tensor.uninitialized(LD, B, outputSize);
+            cn = isLstm() ? Tensor.uninitialized(LD, B, hiddenSize) : null;
+            forward(true, x, lengths, h0, c0, out, hn, cn);
+            return new RecurrentOutput(out, hn, cn);
+        } catch (RuntimeException | Error e) {
+            out.close();
+            if (hn != null) hn.close();
+            if (cn != null) cn.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void forwardBatchFirst(Tensor x, int[] lengths, Tensor h0, Tensor c0, Tensor output, Tensor hn, Tensor cn) {
+        forward(true, x, lengths, h0, c0, output, hn, cn);
+    }
+
+    /** Time-major x[T,B,I] → output[T,B,D*Hout], or batch-first x[B,T,I] → output[B,T,D*Hout]. */
+    void forward(boolean batchFirst, Tensor x, int[] lengths, Tensor h0, Tensor c0, Tensor output, Tensor hn, Tensor cn) {
+        checkInput(x, batchFirst);
+        final int T = x.dim(batchFirst ? 1 : 0), B = x.dim(batchFirst ? 0 : 1);
+        final int LD = numLayers * numDirections;
+        checkLengths(lengths, T, B, batchFirst);
         checkOptional("h0", h0, LD, B, outputSize);
         checkCellState("c0", c0, LD, B);
         if (output == null) throw new IllegalArgumentException("output must not be null");
-        checkOptional("output", output, T, B, numDirections * outputSize);
+        if (batchFirst) checkOptional("output", output, B, T, numDirections * outputSize);
+        else checkOptional("output", output, T, B, numDirections * outputSize);
         checkOptional("hn", hn, LD, B, outputSize);
         checkCellState("cn", cn, LD, B);
-        lock.readLock().lock();
+        forwardRaw(batchFirst, T, B, x.pointer(), lengths, ptr(h0), ptr(c0), output.pointer(), ptr(hn), ptr(cn));
+    }
+
+    /** The forward on raw native buffers (the caller sized and validated everything). */
+    void forwardRaw(boolean batchFirst, int T, int B, FloatPointer x, int[] lengths, FloatPointer h0, FloatPointer c0,
+                    FloatPointer y, FloatPointer hn, FloatPointer cn) {
+        JrnnNative.RnnHandle h = handle.acquire();
         try {
             IntPointer lp = lengths == null ? null : lengthsPointer(lengths);
-            int rc = JrnnNative.jrnn_rnn_forward(handle(), T, B, x.pointer(), lp, ptr(h0), ptr(c0), output.pointer(),
-                    ptr(hn), ptr(cn));
+            int rc = batchFirst
+                    ? JrnnNative.jrnn_rnn_forward_batch_first(h, T, B, inputSize, numDirections * outputSize, x, lp, h0,
+                            c0, y, hn, cn)
+                    : JrnnNative.jrnn_rnn_forward(h, T, B, x, lp, h0, c0, y, hn, cn);
             check(rc, "forward");
         } finally {
-            lock.readLock().unlock();
-            java.lang.ref.Reference.reachabilityFence(this);
+            handle.release();
         }
     }
 
@@ -247,23 +290,16 @@ abstract class NativeRecurrent implements RecurrentLayer {
 
     /** One step of a stream (the stream validated x and owns the state). */
     void step(int B, Tensor x, Tensor h, Tensor c, Tensor y) {
-        lock.readLock().lock();
-        try {
-            check(JrnnNative.jrnn_rnn_step(handle(), B, x.pointer(), h.pointer(), ptr(c), y.pointer()), "step");
-        } finally {
-            lock.readLock().unlock();
-            java.lang.ref.Reference.reachabilityFence(this);
-        }
+        stepRaw(B, x.pointer(), h.pointer(), ptr(c), y.pointer());
     }
 
     /** One step on raw native buffers (seq2seq decoding: the caller sized and validated everything). */
     void stepRaw(int B, FloatPointer x, FloatPointer h, FloatPointer c, FloatPointer y) {
-        lock.readLock().lock();
+        JrnnNative.RnnHandle hd = handle.acquire();
         try {
-            check(JrnnNative.jrnn_rnn_step(handle(), B, x, h, c, y), "step");
+            check(JrnnNative.jrnn_rnn_step(hd, B, x, h, c, y), "step");
         } finally {
-            lock.readLock().unlock();
-            java.lang.ref.Reference.reachabilityFence(this);
+            handle.release();
         }
     }
 
@@ -297,24 +333,35 @@ abstract class NativeRecurrent implements RecurrentLayer {
 
     /** Checks x is an open [T,B,I] tensor with T, B >= 1 (allocation-free unless it throws). */
     void checkInput(Tensor x) {
+        checkInput(x, false);
+    }
+
+    /** Checks x is an open time-major [T,B,I] or batch-first [B,T,I] tensor with T, B >= 1. */
+    void checkInput(Tensor x, boolean batchFirst) {
         if (x == null) throw new IllegalArgumentException("x must not be null");
         if (x.rank() != 3 || x.dim(2) != inputSize || x.dim(0) < 1 || x.dim(1) < 1) {
-            throw new IllegalArgumentException("x must be [T,B," + inputSize + "] with T, B >= 1 (input_size "
-                    + inputSize + " from " + source + "), got " + Arrays.toString(x.shape()));
+            throw new IllegalArgumentException("x must be " + (batchFirst ? "[B,T," : "[T,B,") + inputSize
+                    + "] with T, B >= 1 (" + (batchFirst ? "batch-first" : "time-major") + "; input_size " + inputSize
+                    + " from " + source + "), got " + Arrays.toString(x.shape()));
         }
         requireOpen("x", x);
     }
 
     static void checkLengths(int[] lengths, int T, int B) {
+        checkLengths(lengths, T, B, false);
+    }
+
+    static void checkLengths(int[] lengths, int T, int B, boolean batchFirst) {
         if (lengths == null) return;
+        String layout = batchFirst ? "x[B,T,I], batch-first" : "x[T,B,I], time-major";
         if (lengths.length != B) {
-            throw new IllegalArgumentException("lengths must have one entry per sequence (B = " + B + " from x), got "
-                    + lengths.length);
+            throw new IllegalArgumentException("lengths must have one entry per sequence (B = " + B + " from " + layout
+                    + (batchFirst ? "" : "; batch-first input goes to forwardBatchFirst") + "), got " + lengths.length);
         }
         for (int b = 0; b < B; b++) {
             if (lengths[b] < 0 || lengths[b] > T) {
-                throw new IllegalArgumentException("lengths[" + b + "] must be in [0, " + T + "] (T from x), got "
-                        + lengths[b]);
+                throw new IllegalArgumentException("lengths[" + b + "] must be in [0, " + T + "] (T from " + layout
+                        + "), got " + lengths[b]);
             }
         }
     }
@@ -356,33 +403,13 @@ abstract class NativeRecurrent implements RecurrentLayer {
 
     // ---- lifecycle ----
 
-    private JrnnNative.RnnHandle handle() {
-        JrnnNative.RnnHandle h = handle;
-        if (h == null) throw new IllegalStateException(kind + " is closed");
-        return h;
-    }
-
     void ensureOpen() {
-        lock.readLock().lock();
-        try {
-            handle();
-        } finally {
-            lock.readLock().unlock();
-            java.lang.ref.Reference.reachabilityFence(this);
-        }
+        handle.ensureOpen();
     }
 
     @Override
     public void close() {
-        lock.writeLock().lock();
-        try {
-            if (handle != null) {
-                handle = null;
-                cleanable.clean(); // runs Destroy once, now
-            }
-        } finally {
-            lock.writeLock().unlock();
-        }
+        handle.close();
     }
 
     // ---- helpers ----

@@ -3,7 +3,10 @@ package io.jrnn;
 /**
  * A stack of recurrent layers ({@link Lstm}, {@link Gru}, {@link Rnn}) with PyTorch semantics.
  *
- * <p>Shapes are time-major: {@code x[T,B,I]} (T steps, B sequences, I features); D = 2 for bidirectional
+ * <p>Shapes are time-major: {@code x[T,B,I]} (T steps, B sequences, I features), as PyTorch's default
+ * {@code batch_first=False}; for a model trained with {@code batch_first=True} pass {@code x[B,T,I]} to
+ * {@link #forwardBatchFirst} (no copy on the Java side). A batch-first tensor given to {@link #forward} is not
+ * detectable without lengths: it runs as T = B, B = T. D = 2 for bidirectional
  * layers, else 1; L = {@link #numLayers()}; Hout = {@link #outputSize()} (the projection size for an LSTM with
  * {@code proj_size > 0}, else the hidden size).
  *
@@ -36,6 +39,17 @@ public interface RecurrentLayer extends AutoCloseable {
      * {@code hn[L*D,B,Hout]} or null, {@code cn[L*D,B,H]} or null (LSTM only).
      */
     void forward(Tensor x, int[] lengths, Tensor h0, Tensor c0, Tensor output, Tensor hn, Tensor cn);
+
+    /**
+     * {@link #forward(Tensor, int[], Tensor, Tensor)} for batch-first input, as {@code batch_first=True} in PyTorch:
+     * {@code x[B,T,I]} in, {@code output[B,T,D*Hout]} out; lengths {@code [B]}; states stay {@code [L*D,B,*]}
+     * (PyTorch's batch_first does not change them either). The native side swaps the layout around the
+     * time-major forward in its own per-thread buffer.
+     */
+    RecurrentOutput forwardBatchFirst(Tensor x, int[] lengths, Tensor h0, Tensor c0);
+
+    /** {@link #forwardBatchFirst(Tensor, int[], Tensor, Tensor)} into caller-provided tensors: output[B,T,D*Hout]. */
+    void forwardBatchFirst(Tensor x, int[] lengths, Tensor h0, Tensor c0, Tensor output, Tensor hn, Tensor cn);
 
     /**
      * Starts a stateful stream for online inference, one time step per {@link RecurrentStream#step} call (equal to

@@ -58,6 +58,12 @@ public final class RecurrentStream implements AutoCloseable {
         layer.step(batch, x, hs, c, y);
     }
 
+    /** Sets the state back to zeros, as a new stream without initial states (allocation-free). */
+    public void reset() {
+        state().pointer().zero();
+        if (c != null) c.pointer().zero();
+    }
+
     /** A copy of the current hidden state {@code [L,B,Hout]} (the caller owns it). */
     public Tensor hn() {
         Tensor hs = state();

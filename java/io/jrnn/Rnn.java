@@ -14,7 +14,7 @@ public final class Rnn extends NativeRecurrent {
     private final Activation activation;
 
     private Rnn(StateDict sd, String prefix, Activation activation) {
-        super(sd, prefix, "RNN", activation == Activation.RELU ? JrnnNative.CELL_RNN_RELU : JrnnNative.CELL_RNN_TANH, 0);
+        super(sd, prefix, activation == Activation.RELU ? Cell.RNN_RELU : Cell.RNN_TANH, 0);
         this.activation = activation;
     }
 

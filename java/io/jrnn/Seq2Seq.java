@@ -108,15 +108,15 @@ public final class Seq2Seq implements AutoCloseable {
             t.put("decoder.bridge.bias", new int[] {Hd});
         }
         switch (d.attention()) {
-            case "bahdanau":
+            case BAHDANAU:
                 t.put("decoder.attention.query.weight", new int[] {d.attentionDim(), Hd});
                 t.put("decoder.attention.key.weight", new int[] {d.attentionDim(), Dm});
                 t.put("decoder.attention.v.weight", new int[] {1, d.attentionDim()});
                 break;
-            case "luong_general":
+            case LUONG_GENERAL:
                 t.put("decoder.attention.W.weight", new int[] {Hd, Dm});
                 break;
-            case "luong_concat":
+            case LUONG_CONCAT:
                 t.put("decoder.attention.W.weight", new int[] {d.attentionDim(), Hd + Dm});
                 t.put("decoder.attention.v.weight", new int[] {1, d.attentionDim()});
                 break;
@@ -129,17 +129,16 @@ public final class Seq2Seq implements AutoCloseable {
         return t;
     }
 
-    private static void recurrent(Map<String, int[]> t, String prefix, String cell, int in, int H, int L, int D,
+    private static void recurrent(Map<String, int[]> t, String prefix, Cell cell, int in, int H, int L, int D,
                                   boolean bias) {
-        final int G = cell.equals("lstm") ? 4 : cell.equals("gru") ? 3 : 1;
+        final int G = cell.gates();
         for (int l = 0; l < L; l++) {
             for (int dir = 0; dir < D; dir++) {
-                String sfx = "_l" + l + (dir == 1 ? "_reverse" : "");
-                t.put(prefix + ".weight_ih" + sfx, new int[] {G * H, l == 0 ? in : D * H});
-                t.put(prefix + ".weight_hh" + sfx, new int[] {G * H, H});
+                t.put(Weights.recurrent(prefix, "weight_ih", l, dir), new int[] {G * H, l == 0 ? in : D * H});
+                t.put(Weights.recurrent(prefix, "weight_hh", l, dir), new int[] {G * H, H});
                 if (bias) {
-                    t.put(prefix + ".bias_ih" + sfx, new int[] {G * H});
-                    t.put(prefix + ".bias_hh" + sfx, new int[] {G * H});
+                    t.put(Weights.recurrent(prefix, "bias_ih", l, dir), new int[] {G * H});
+                    t.put(Weights.recurrent(prefix, "bias_hh", l, dir), new int[] {G * H});
                 }
             }
         }
@@ -165,7 +164,7 @@ public final class Seq2Seq implements AutoCloseable {
                         + " for this config (" + describe(cfg) + "), got " + Arrays.toString(s));
             }
             String dt = sd.dtype(n);
-            if (!dt.equals("F32") && !dt.equals("F16") && !dt.equals("BF16") && !dt.equals("F64")) {
+            if (!Weights.FLOAT_DTYPES.contains(dt)) {
                 throw new IOException(where + ": tensor " + n + " must be a float tensor (F32, F16, BF16, F64), got " + dt);
             }
         }
@@ -180,8 +179,8 @@ public final class Seq2Seq implements AutoCloseable {
     private static String describe(Seq2SeqConfig c) {
         Seq2SeqConfig.Encoder e = c.encoder();
         Seq2SeqConfig.Decoder d = c.decoder();
-        return "encoder " + e.cell() + " " + e.numLayers() + "x" + e.hiddenSize() + (e.bidirectional() ? " bidirectional" : "")
-                + ", decoder " + d.cell() + " " + d.numLayers() + "x" + d.hiddenSize() + ", attention " + d.attention()
+        return "encoder " + e.cell().configName() + " " + e.numLayers() + "x" + e.hiddenSize() + (e.bidirectional() ? " bidirectional" : "")
+                + ", decoder " + d.cell().configName() + " " + d.numLayers() + "x" + d.hiddenSize() + ", attention " + d.attention()
                 + ", bridge " + d.bridge();
     }
 
@@ -222,17 +221,13 @@ public final class Seq2Seq implements AutoCloseable {
         }
     }
 
-    private static NativeRecurrent recurrentLayer(StateDict sd, String prefix, String cell) {
-        switch (cell) {
-            case "lstm":
-                return Lstm.load(sd, prefix);
-            case "gru":
-                return Gru.load(sd, prefix);
-            case "rnn_relu":
-                return Rnn.load(sd, prefix, Activation.RELU);
-            default:
-                return Rnn.load(sd, prefix, Activation.TANH);
-        }
+    private static NativeRecurrent recurrentLayer(StateDict sd, String prefix, Cell cell) {
+        return switch (cell) {
+            case LSTM -> Lstm.load(sd, prefix);
+            case GRU -> Gru.load(sd, prefix);
+            case RNN_RELU -> Rnn.load(sd, prefix, Activation.RELU);
+            case RNN_TANH -> Rnn.load(sd, prefix, Activation.TANH);
+        };
     }
 
     private static Linear linear(StateDict sd, String weight, String bias) {
@@ -244,7 +239,7 @@ public final class Seq2Seq implements AutoCloseable {
     private static Attention attention(StateDict sd, Seq2SeqConfig cfg) {
         final int Hd = cfg.decoder().hiddenSize(), Dm = cfg.encoder().outputSize();
         switch (cfg.decoder().attention()) {
-            case "bahdanau": {
+            case BAHDANAU: {
                 Linear q = linear(sd, "decoder.attention.query.weight", null);
                 Linear k = null;
                 try {
@@ -256,7 +251,7 @@ public final class Seq2Seq implements AutoCloseable {
                     throw e;
                 }
             }
-            case "luong_concat": {
+            case LUONG_CONCAT: {
                 // v · tanh(W_a [q; h_j]) = v · tanh(W_a[:, :Hd] q + W_a[:, Hd:] h_j): additive with split halves
                 final int A = cfg.decoder().attentionDim();
                 float[] w;
@@ -273,9 +268,9 @@ public final class Seq2Seq implements AutoCloseable {
                     return new Attention.Additive(q, k, sd.tensor("decoder.attention.v.weight"));
                 }
             }
-            case "luong_general":
+            case LUONG_GENERAL:
                 return new Attention.Dot(linear(sd, "decoder.attention.W.weight", null), Hd);
-            case "luong_dot":
+            case LUONG_DOT:
                 return new Attention.Dot(null, Hd);
             default:
                 return null;

@@ -1,8 +1,6 @@
 package io.jrnn;
 
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -23,13 +21,13 @@ public record Seq2SeqConfig(String format, int srcVocabSize, int tgtVocabSize, i
                             String tokenizer) {
 
     public static final String FORMAT = "jrnn.seq2seq.v1";
-    static final Set<String> CELLS = Set.of("rnn_tanh", "rnn_relu", "lstm", "gru");
-    static final Set<String> ATTENTIONS = Set.of("bahdanau", "luong_dot", "luong_general", "luong_concat", "none");
+    static final Set<String> CELLS = configNames(Cell.values());
+    static final Set<String> ATTENTIONS = configNames(AttentionKind.values());
     static final Set<String> BRIDGES = Set.of("zeros", "linear_tanh");
     private static final int MAX_VOCAB = 10_000_000, MAX_DIM = 1 << 16, MAX_LAYERS = 64;
 
-    /** @param numDirections 2 when bidirectional */
-    public record Encoder(String cell, int embedDim, int hiddenSize, int numLayers, boolean bidirectional) {
+    /** The encoder: numDirections() is 2 when bidirectional. */
+    public record Encoder(Cell cell, int embedDim, int hiddenSize, int numLayers, boolean bidirectional) {
         public int numDirections() {
             return bidirectional ? 2 : 1;
         }
@@ -40,10 +38,10 @@ public record Seq2SeqConfig(String format, int srcVocabSize, int tgtVocabSize, i
         }
     }
 
-    public record Decoder(String cell, int embedDim, int hiddenSize, int numLayers, String attention,
+    public record Decoder(Cell cell, int embedDim, int hiddenSize, int numLayers, AttentionKind attention,
                           int attentionDim, boolean inputFeeding, String bridge) {
         public boolean luong() {
-            return attention.startsWith("luong_");
+            return attention.luong();
         }
 
         /** input_feeding has a meaning only for luong_* attention. */
@@ -54,18 +52,24 @@ public record Seq2SeqConfig(String format, int srcVocabSize, int tgtVocabSize, i
 
     /** Decoder RNN input size: Ed, plus D·He (bahdanau context) or Hd (luong input feeding). */
     public int decoderInputSize() {
-        int extra = decoder.attention.equals("bahdanau") ? encoder.outputSize()
+        int extra = decoder.attention == AttentionKind.BAHDANAU ? encoder.outputSize()
                 : decoder.feedsInput() ? decoder.hiddenSize : 0;
         return decoder.embedDim + extra;
     }
 
     /** K, the input size of the output layer. */
     public int outputInputSize() {
-        return decoder.attention.equals("bahdanau") ? decoder.hiddenSize + encoder.outputSize() : decoder.hiddenSize;
+        return decoder.attention == AttentionKind.BAHDANAU ? decoder.hiddenSize + encoder.outputSize() : decoder.hiddenSize;
     }
 
     public boolean hasAttention() {
-        return !decoder.attention.equals("none");
+        return decoder.attention != AttentionKind.NONE;
+    }
+
+    private static Set<String> configNames(Enum<?>[] values) {
+        java.util.Set<String> s = new java.util.HashSet<>();
+        for (Enum<?> v : values) s.add(v instanceof Cell c ? c.configName() : ((AttentionKind) v).configName());
+        return Set.copyOf(s);
     }
 
     /** Parses and checks the JSON; {@code where} names the file in messages. */
@@ -76,7 +80,7 @@ public record Seq2SeqConfig(String format, int srcVocabSize, int tgtVocabSize, i
         } catch (IOException e) {
             throw new IOException(where + ": jrnn.config is not valid JSON: " + e.getMessage(), e);
         }
-        Reader r = new Reader(where + ": jrnn.config");
+        ConfigReader r = new ConfigReader(where + ": jrnn.config");
         Map<String, Object> m = r.object(root, "");
         String format = r.string(m, "format");
         if (!FORMAT.equals(format)) r.fail("format", "\"" + FORMAT + "\"", "\"" + format + "\"");
@@ -89,18 +93,19 @@ public record Seq2SeqConfig(String format, int srcVocabSize, int tgtVocabSize, i
             throw new IOException(r.where + ": pad_id, bos_id and eos_id must differ, got " + pad + ", " + bos + ", " + eos);
         }
         Map<String, Object> e = r.object(m.get("encoder"), "encoder");
-        Encoder enc = new Encoder(r.choice(e, "encoder.cell", "cell", CELLS), r.integer(e, "encoder.embed_dim", "embed_dim", 1, MAX_DIM),
+        Encoder enc = new Encoder(Cell.fromConfig(r.choice(e, "encoder.cell", "cell", CELLS)), r.integer(e, "encoder.embed_dim", "embed_dim", 1, MAX_DIM),
                 r.integer(e, "encoder.hidden_size", "hidden_size", 1, MAX_DIM), r.integer(e, "encoder.num_layers", "num_layers", 1, MAX_LAYERS),
                 r.bool(e, "encoder.bidirectional", "bidirectional", false));
         Map<String, Object> d = r.object(m.get("decoder"), "decoder");
-        String attention = d.containsKey("attention") ? r.choice(d, "decoder.attention", "attention", ATTENTIONS) : "none";
-        boolean needsDim = attention.equals("bahdanau") || attention.equals("luong_concat");
-        Decoder dec = new Decoder(r.choice(d, "decoder.cell", "cell", CELLS), r.integer(d, "decoder.embed_dim", "embed_dim", 1, MAX_DIM),
+        AttentionKind attention = d.containsKey("attention")
+                ? AttentionKind.fromConfig(r.choice(d, "decoder.attention", "attention", ATTENTIONS)) : AttentionKind.NONE;
+        boolean needsDim = attention.hasDim();
+        Decoder dec = new Decoder(Cell.fromConfig(r.choice(d, "decoder.cell", "cell", CELLS)), r.integer(d, "decoder.embed_dim", "embed_dim", 1, MAX_DIM),
                 r.integer(d, "decoder.hidden_size", "hidden_size", 1, MAX_DIM), r.integer(d, "decoder.num_layers", "num_layers", 1, MAX_LAYERS),
                 attention, needsDim ? r.integer(d, "decoder.attention_dim", "attention_dim", 1, MAX_DIM) : 0,
                 r.bool(d, "decoder.input_feeding", "input_feeding", false),
                 d.containsKey("bridge") ? r.choice(d, "decoder.bridge", "bridge", BRIDGES) : "zeros");
-        if (attention.equals("luong_dot") && dec.hiddenSize != enc.outputSize()) {
+        if (attention == AttentionKind.LUONG_DOT && dec.hiddenSize != enc.outputSize()) {
             throw new IOException(r.where + ": luong_dot attention needs decoder.hidden_size == encoder output size "
                     + enc.outputSize() + " (D*hidden_size), got " + dec.hiddenSize);
         }
@@ -118,88 +123,5 @@ public record Seq2SeqConfig(String format, int srcVocabSize, int tgtVocabSize, i
             }
         }
         return new Seq2SeqConfig(format, vs, vt, pad, bos, eos, enc, dec, src, tgt, tokenizer);
-    }
-
-    /** Typed access with messages that say where, what was expected and what was found. */
-    private static final class Reader {
-        final String where;
-
-        Reader(String where) {
-            this.where = where;
-        }
-
-        void fail(String key, String expected, String found) throws IOException {
-            throw new IOException(where + ": " + key + " must be " + expected + ", got " + found);
-        }
-
-        @SuppressWarnings("unchecked")
-        Map<String, Object> object(Object o, String key) throws IOException {
-            if (!(o instanceof Map)) fail(key.isEmpty() ? "the config" : key, "a JSON object", describe(o));
-            return (Map<String, Object>) o;
-        }
-
-        Object need(Map<String, Object> m, String key, String name) throws IOException {
-            if (!m.containsKey(name)) throw new IOException(where + ": missing " + key);
-            return m.get(name);
-        }
-
-        String string(Map<String, Object> m, String key) throws IOException {
-            Object o = need(m, key, key);
-            if (!(o instanceof String)) fail(key, "a string", describe(o));
-            return (String) o;
-        }
-
-        int integer(Map<String, Object> m, String key, int min, int max) throws IOException {
-            return integer(m, key, key, min, max);
-        }
-
-        int integer(Map<String, Object> m, String key, String name, int min, int max) throws IOException {
-            Object o = need(m, key, name);
-            if (!(o instanceof Long) || (Long) o < min || (Long) o > max) {
-                fail(key, "an integer in [" + min + ", " + max + "]", describe(o));
-            }
-            return (int) (long) (Long) o;
-        }
-
-        boolean bool(Map<String, Object> m, String key, String name, boolean dflt) throws IOException {
-            if (!m.containsKey(name)) return dflt;
-            Object o = m.get(name);
-            if (!(o instanceof Boolean)) fail(key, "true or false", describe(o));
-            return (Boolean) o;
-        }
-
-        String choice(Map<String, Object> m, String key, String name, Set<String> allowed) throws IOException {
-            Object o = need(m, key, name);
-            if (!(o instanceof String) || !allowed.contains(o)) {
-                List<String> sorted = new ArrayList<>(allowed);
-                Collections.sort(sorted);
-                fail(key, "one of " + sorted, describe(o));
-            }
-            return (String) o;
-        }
-
-        List<String> tokens(Map<String, Object> m, String key, int size) throws IOException {
-            if (!m.containsKey(key) || m.get(key) == null) return null;
-            Object o = m.get(key);
-            if (!(o instanceof List)) fail(key, "a list of strings", describe(o));
-            List<?> l = (List<?>) o;
-            if (l.size() != size) {
-                fail(key, "a list of " + size + " tokens (the vocabulary size)", l.size() + " tokens");
-            }
-            List<String> out = new ArrayList<>(size);
-            for (int i = 0; i < l.size(); i++) {
-                if (!(l.get(i) instanceof String)) fail(key + "[" + i + "]", "a string", describe(l.get(i)));
-                out.add((String) l.get(i));
-            }
-            return Collections.unmodifiableList(out);
-        }
-
-        static String describe(Object o) {
-            if (o == null) return "null";
-            if (o instanceof String) return "\"" + o + "\"";
-            if (o instanceof Map) return "an object";
-            if (o instanceof List) return "a list";
-            return o.toString();
-        }
     }
 }

@@ -86,9 +86,85 @@ public final class StateDict implements AutoCloseable {
         this.maxRegion = maxRegion;
     }
 
-    /** Opens and validates a safetensors file. */
+    /**
+     * Opens and validates a safetensors file. A file that does not exist or cannot be opened is an
+     * {@link IOException} naming it.
+     */
     public static StateDict load(Path file) throws IOException {
         return load(file, MAP_THRESHOLD, MAX_REGION);
+    }
+
+    /**
+     * A state dict of tensors made in memory (e.g. converted from another format), for the loaders that take one.
+     * The tensors are copied (as float32): the caller keeps owning and closing the map's tensors.
+     */
+    public static StateDict of(Map<String, Tensor> tensors) {
+        return of(tensors, Map.of());
+    }
+
+    /** {@link #of(Map)} with metadata (e.g. a model's {@code jrnn.config}). */
+    public static StateDict of(Map<String, Tensor> tensors, Map<String, String> metadata) {
+        if (tensors == null) throw new IllegalArgumentException("tensors must not be null");
+        if (metadata == null) throw new IllegalArgumentException("metadata must not be null");
+        StringBuilder json = new StringBuilder("{\"__metadata__\":{");
+        boolean first = true;
+        for (Map.Entry<String, String> e : new java.util.TreeMap<>(metadata).entrySet()) {
+            if (e.getKey() == null || e.getValue() == null) {
+                throw new IllegalArgumentException("metadata keys and values must not be null");
+            }
+            json.append(first ? "" : ",").append(jsonString(e.getKey())).append(':').append(jsonString(e.getValue()));
+            first = false;
+        }
+        json.append('}');
+        List<String> names = new ArrayList<>(new TreeSet<>(tensors.keySet()));
+        long offset = 0;
+        for (String name : names) {
+            Tensor t = tensors.get(name);
+            if (name == null || name.isEmpty() || name.equals("__metadata__")) {
+                throw new IllegalArgumentException("tensor names must be non-empty and not \"__metadata__\", got "
+                        + (name == null ? "null" : "\"" + name + "\""));
+            }
+            if (t == null) throw new IllegalArgumentException("tensor " + name + " is null");
+            if (t.isClosed()) throw new IllegalStateException("tensor " + name + " is closed");
+            long bytes = 4 * t.size();
+            json.append(',').append(jsonString(name)).append(":{\"dtype\":\"F32\",\"shape\":")
+                    .append(java.util.Arrays.toString(t.shape()).replace(" ", "")).append(",\"data_offsets\":[")
+                    .append(offset).append(',').append(offset + bytes).append("]}");
+            offset += bytes;
+        }
+        json.append('}');
+        byte[] header = json.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        int padded = (header.length + 7) & ~7;
+        long total = SafetensorsHeader.PREFIX_BYTES + padded + offset;
+        if (total > MAX_REGION) throw new IllegalArgumentException("tensors too large for one in-memory state dict: "
+                + total + " bytes");
+        ByteBuffer whole = ByteBuffer.allocate((int) total).order(ByteOrder.LITTLE_ENDIAN);
+        whole.putLong(padded).put(header);
+        while (whole.position() < SafetensorsHeader.PREFIX_BYTES + padded) whole.put((byte) ' ');
+        for (String name : names) {
+            float[] v = tensors.get(name).toArray();
+            whole.asFloatBuffer().put(v);
+            whole.position(whole.position() + 4 * v.length);
+        }
+        String source = "in-memory state dict";
+        try {
+            SafetensorsHeader parsed = SafetensorsHeader.parse(whole.slice(SafetensorsHeader.PREFIX_BYTES, padded),
+                    offset, source);
+            return new StateDict(source, parsed, new Whole(whole, SafetensorsHeader.PREFIX_BYTES + padded), MAX_REGION);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(e.getMessage(), e); // names or shapes the format cannot hold
+        }
+    }
+
+    private static String jsonString(String s) {
+        StringBuilder b = new StringBuilder("\"");
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '"' || c == '\\') b.append('\\').append(c);
+            else if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
+            else b.append(c);
+        }
+        return b.append('"').toString();
     }
 
     /**
@@ -100,7 +176,14 @@ public final class StateDict implements AutoCloseable {
         int region = maxRegion & ~7;
         if (region <= 0) throw new IllegalArgumentException("maxRegion must be at least 8, got " + maxRegion);
         String source = file.toString();
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(file, StandardOpenOption.READ);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new java.nio.file.NoSuchFileException(source, null, "no such file: cannot load a state dict from it");
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new java.nio.file.AccessDeniedException(source, null, "permission denied: cannot read it");
+        }
         boolean keepOpen = false;
         try {
             long size = channel.size();

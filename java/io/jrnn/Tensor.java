@@ -114,6 +114,18 @@ public final class Tensor implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Copies the contents, row-major, into {@code dst[0, size)} (allocation-free; {@code dst} may be longer, e.g. a
+     * buffer reused across calls).
+     */
+    public void copyTo(float[] dst) {
+        if (dst == null || dst.length < size) {
+            throw new IllegalArgumentException("dst must hold at least " + size + " values for shape "
+                    + Arrays.toString(shape) + ", got " + (dst == null ? "null" : dst.length));
+        }
+        if (size > 0) pointer().position(0).get(dst, 0, (int) size);
+    }
+
     /** Overwrites the contents with {@code values} (length must equal {@link #size()}). */
     public void copyFrom(float[] values) {
         if (values == null || values.length != size) {

@@ -27,15 +27,22 @@ extern "C" {
 #define JRNN_ERR_NOMEM 2  /* allocation failed */
 #define JRNN_ERR_STATE 3  /* call order (e.g. forward before all weights were set) */
 
-/* instruction-set paths */
-#define JRNN_ISA_REF 0
-#define JRNN_ISA_AVX2 1
+/* instruction-set paths (ids of the ISA registry, in order of preference) */
+#define JRNN_ISA_REF 0    /* portable scalar code: the spec */
+#define JRNN_ISA_AVX2 1   /* AVX2 + FMA */
+#define JRNN_ISA_AVX512 2 /* AVX-512 F, BW, DQ, VL */
 
 /* cells */
 #define JRNN_CELL_RNN_TANH 0
 #define JRNN_CELL_RNN_RELU 1
 #define JRNN_CELL_LSTM 2
 #define JRNN_CELL_GRU 3
+
+/* weight precisions (SPEC 1.5): what every product with a weight matrix reads */
+#define JRNN_PRECISION_FP32 0
+#define JRNN_PRECISION_BF16 1 /* bfloat16 weights, inputs rounded to bf16, float32 sums */
+#define JRNN_PRECISION_INT8 2 /* int8 weights with per-row scales, inputs quantized to uint8 per row, int32 sums */
+#define JRNN_INT8_MAX_K 65535 /* INT8: at most this many inputs per product (exact int32 sums) */
 
 /* cell options (bit flags) */
 #define JRNN_LSTM_SIGMOID_CANDIDATE 1 /* g = sigmoid(.) instead of tanh(.) (course-notes formula) */
@@ -44,10 +51,16 @@ extern "C" {
 /* ---- runtime ---- */
 JRNN_API const char* jrnn_version(void);
 /* The ISA the dispatch table uses now (JRNN_ISA_*). Chosen once at load: the best the CPU and OS support,
- * unless the environment variable JRNN_ISA=ref forces the reference path. */
+ * unless the environment variable JRNN_ISA (ref, avx2, avx512) names another. */
 JRNN_API int jrnn_isa(void);
+/* How many ISAs the registry has (ids 0 .. count-1), and the name of one ("ref", "avx2", ...; NULL past them). */
+JRNN_API int jrnn_isa_count(void);
+JRNN_API const char* jrnn_isa_name(int isa);
 /* 1 when the CPU and OS support the ISA. */
 JRNN_API int jrnn_isa_supported(int isa);
+/* NULL, or why the JRNN_ISA environment variable was refused at load (an unknown name, or an ISA this CPU or OS
+ * lacks; the message lists what it supports). The library then runs ref; the Java side refuses to load. */
+JRNN_API const char* jrnn_isa_error(void);
 /* Switch the dispatch table (tests run both paths in one process). Not thread-safe against running calls. */
 JRNN_API int jrnn_set_isa(int isa);
 
@@ -75,6 +88,13 @@ JRNN_API jrnn_rnn* jrnn_rnn_create(int cell, int flags, int num_layers, int num_
 JRNN_API int jrnn_rnn_set_weights(jrnn_rnn* rnn, int layer, int direction, const float* w_ih, const float* w_hh,
                          const float* b_ih, const float* b_hh, const float* w_hr);
 JRNN_API void jrnn_rnn_destroy(jrnn_rnn* rnn);
+/* The precision of every weight matrix (JRNN_PRECISION_*), set before any jrnn_rnn_set_weights (JRNN_ERR_STATE
+ * after); the weights are converted once as they are packed. Default FP32. INT8 needs every product's input size
+ * <= JRNN_INT8_MAX_K (JRNN_ERR_ARG otherwise). */
+JRNN_API int jrnn_rnn_set_precision(jrnn_rnn* rnn, int precision);
+JRNN_API int jrnn_rnn_precision(const jrnn_rnn* rnn);
+/* Bytes of packed weights (scales and row sums included) and folded biases held for the layers set so far. */
+JRNN_API int64_t jrnn_rnn_weight_bytes(const jrnn_rnn* rnn);
 
 /* Full sequence. x[T,B,I]; lengths[B] (0 <= len <= T) or NULL = all T; h0[L*D,B,Hout] or NULL = zeros;
  * c0[L*D,B,H] or NULL = zeros (LSTM); y[T,B,D*Hout]; hn[L*D,B,Hout] or NULL; cn[L*D,B,H] or NULL.
@@ -127,6 +147,22 @@ JRNN_API int jrnn_log_softmax_f32(int m, int n, const float* x, const uint8_t* v
 
 /* The k largest of x[N] (k <= N), best first; ties: the lower index first. NaN ranks below every number. */
 JRNN_API int jrnn_topk_f32(int n, const float* x, int k, int32_t* idx, float* val);
+
+/* ---- whole-model pieces (io.jrnn.SequenceModel) ---- */
+
+/* y = max(x, 0) element-wise (n elements; in place allowed; NaN stays NaN, as torch.relu). */
+JRNN_API void jrnn_relu_f32(const float* x, float* y, int64_t n);
+/* The mean readout: out[B,F] = mean over t < lengths[b] of y[t,b,:], y[T,B,F] time-major. lengths[B] (each in
+ * [1, T]) or NULL = all T. */
+JRNN_API int jrnn_mean_steps_f32(int T, int B, int F, const float* y, const int32_t* lengths, float* out);
+/* Swaps the two leading axes: y[b,a,:] = x[a,b,:] for x[A,B,F] (time-major <-> batch-first). No overlap. */
+JRNN_API int jrnn_swap01_f32(int A, int B, int F, const float* x, float* y);
+/* jrnn_rnn_forward with batch-first x[B,T,I] and y[B,T,F] (F = D*Hout); lengths, states as jrnn_rnn_forward
+ * (states stay [L*D,B,*], as in PyTorch with batch_first=True). I and F must be the stack's sizes (the caller
+ * validated them). The data is swapped to time-major in a per-thread buffer around the time-major forward. */
+JRNN_API int jrnn_rnn_forward_batch_first(const jrnn_rnn* rnn, int T, int B, int I, int F, const float* x,
+                                          const int32_t* lengths, const float* h0, const float* c0, float* y,
+                                          float* hn, float* cn);
 
 #ifdef __cplusplus
 }

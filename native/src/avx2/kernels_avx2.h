@@ -18,6 +18,16 @@ JRNN_AVX2 void tanh_f32(const float* x, float* y, int64_t n);
 JRNN_AVX2 void exp_f32(const float* x, float* y, int64_t n);
 JRNN_AVX2 void gemm_packed_f32(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
                                bool accumulate);
+JRNN_AVX2 void gemm_packed_bf16_f32(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
+                                    bool accumulate);
+JRNN_AVX2 void gemm_packed_s8_u8(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
+                                 bool accumulate);
+// The two routes gemm_packed_s8_u8 chooses between by CPU (tests call each where the CPU has what it needs).
+__attribute__((target("avx2,fma,avxvnni"))) void gemm_packed_s8_u8_vnni(const Packed& w, int B, const float* x,
+                                                                       int64_t ldx, float* y, int64_t ldy,
+                                                                       bool accumulate);
+JRNN_AVX2 void gemm_packed_s8_u8_madd(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
+                                      bool accumulate);
 JRNN_AVX2 void lstm_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh, float* c,
                              float* h, const uint8_t* active, bool sigmoid_candidate);
 JRNN_AVX2 void gru_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh,

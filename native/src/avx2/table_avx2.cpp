@@ -1,13 +1,32 @@
-// The AVX2/FMA kernel table; core/dispatch.cpp selects it only after cpu_has_avx2_fma().
+// The AVX2/FMA kernel table; the ISA registry (core/isa.cpp) selects it only where cpu_has_avx2_fma().
 #include "avx2/kernels_avx2.h"
 
 namespace jrnn::avx2 {
 
 const KernelTable kTable = {
-    "avx2",       sigmoid_f32,   tanh_f32,       exp_f32,      gemm_packed_f32, lstm_cell_f32,
-    gru_cell_f32, gru_gates_f32, gru_update_f32, rnn_cell_f32,
-    attn_additive_f32, attn_dot_f32, attn_context_f32, softmax_f32, log_softmax_f32,  // seq2seq
-    lstm_cell_cols_f32, gru_cell_cols_f32, gru_gates_cols_f32, gru_update_cols_f32, rnn_cell_cols_f32,  // threads
+    .name = "avx2",
+    .sigmoid_f32 = sigmoid_f32,
+    .tanh_f32 = tanh_f32,
+    .exp_f32 = exp_f32,
+    .gemm_packed_f32 = gemm_packed_f32,
+    .gemm_packed_bf16_f32 = gemm_packed_bf16_f32,
+    .gemm_packed_s8_u8 = gemm_packed_s8_u8,
+    .lstm_cell_f32 = lstm_cell_f32,
+    .gru_cell_f32 = gru_cell_f32,
+    .gru_gates_f32 = gru_gates_f32,
+    .gru_update_f32 = gru_update_f32,
+    .rnn_cell_f32 = rnn_cell_f32,
+    .attn_additive_f32 = attn_additive_f32,
+    .attn_dot_f32 = attn_dot_f32,
+    .attn_context_f32 = attn_context_f32,
+    .softmax_f32 = softmax_f32,
+    .log_softmax_f32 = log_softmax_f32,
+    .lstm_cell_cols_f32 = lstm_cell_cols_f32,
+    .gru_cell_cols_f32 = gru_cell_cols_f32,
+    .gru_gates_cols_f32 = gru_gates_cols_f32,
+    .gru_update_cols_f32 = gru_update_cols_f32,
+    .rnn_cell_cols_f32 = rnn_cell_cols_f32,
+    .gemm_batch_invariant = false,  // k is unrolled into 1-4 partial sums by the row-block size
 };
 
 }  // namespace jrnn::avx2

@@ -1,4 +1,4 @@
-// CPU feature detection: AVX2 and FMA in CPUID, and YMM state enabled by the OS (XGETBV).
+// CPU feature detection: the CPUID bits of each ISA, and the register state the OS saves (XGETBV).
 #include <cpuid.h>
 #include <cstdint>
 
@@ -6,11 +6,33 @@
 
 namespace jrnn {
 
-static uint64_t xgetbv0() {
+namespace {
+
+uint64_t xgetbv0() {
     uint32_t eax, edx;
     __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
     return (static_cast<uint64_t>(edx) << 32) | eax;
 }
+
+// XCR0 bits: 1 SSE, 2 AVX (YMM upper halves), 5 opmask, 6 ZMM_Hi256, 7 Hi16_ZMM.
+constexpr uint64_t kXcr0Ymm = 0x6;
+constexpr uint64_t kXcr0Zmm = 0xE6;
+
+struct Leaf7 {
+    bool ok = false;
+    unsigned b = 0, c = 0, d = 0;
+};
+
+Leaf7 leaf7() {
+    Leaf7 l;
+    unsigned a;
+    if (__get_cpuid_max(0, nullptr) < 7) return l;
+    __cpuid_count(7, 0, a, l.b, l.c, l.d);
+    l.ok = true;
+    return l;
+}
+
+}  // namespace
 
 bool cpu_has_avx2_fma() {
     unsigned a, b, c, d;
@@ -20,10 +42,37 @@ bool cpu_has_avx2_fma() {
     const bool avx = c & (1u << 28);
     const bool f16c = c & (1u << 29);
     if (!(fma && osxsave && avx && f16c)) return false;
-    if ((xgetbv0() & 0x6) != 0x6) return false;  // XMM and YMM state saved by the OS
-    if (__get_cpuid_max(0, nullptr) < 7) return false;
-    __cpuid_count(7, 0, a, b, c, d);
-    return b & (1u << 5);  // AVX2
+    if ((xgetbv0() & kXcr0Ymm) != kXcr0Ymm) return false;
+    const Leaf7 l = leaf7();
+    return l.ok && (l.b & (1u << 5));  // AVX2
+}
+
+bool cpu_has_avx512() {
+    if (!cpu_has_avx2_fma()) return false;
+    if ((xgetbv0() & kXcr0Zmm) != kXcr0Zmm) return false;  // the OS saves opmask and all 32 zmm registers
+    const Leaf7 l = leaf7();
+    const unsigned f = 1u << 16, dq = 1u << 17, bw = 1u << 30, vl = 1u << 31;
+    return l.ok && (l.b & f) && (l.b & dq) && (l.b & bw) && (l.b & vl);
+}
+
+// Sub-features the reduced-precision kernels use when present (each kernel has a fallback without them).
+bool cpu_has_avx512_vnni() {
+    const Leaf7 l = leaf7();
+    return cpu_has_avx512() && l.ok && (l.c & (1u << 11));
+}
+
+bool cpu_has_avx512_bf16() {
+    if (!cpu_has_avx512() || __get_cpuid_max(0, nullptr) < 7) return false;
+    unsigned a, b, c, d;
+    __cpuid_count(7, 1, a, b, c, d);
+    return a & (1u << 5);
+}
+
+bool cpu_has_avx_vnni() {
+    if (!cpu_has_avx2_fma() || __get_cpuid_max(0, nullptr) < 7) return false;
+    unsigned a, b, c, d;
+    __cpuid_count(7, 1, a, b, c, d);
+    return a & (1u << 4);
 }
 
 }  // namespace jrnn

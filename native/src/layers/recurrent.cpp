@@ -46,33 +46,22 @@ struct GatePacked {
     Packed p;  // n = n_pad = G * Hpad
     int Hpad = 0;
 
-    Packed rows(int g, int j0, int j1) const {
-        Packed v;
-        v.n = j1 - j0;
-        v.k = p.k;
-        v.n_pad = round_up(j1 - j0, kPanel);
-        v.data = p.data + (static_cast<int64_t>(g) * Hpad + j0) * p.k;
-        return v;
-    }
+    Packed rows(int g, int j0, int j1) const { return p.slice_rows(g * Hpad + j0, j1 - j0); }
 };
 
-bool pack_gates(const float* w, int G, int Hg, int k, GatePacked* out) {
+// W[G*Hg, k] in the given format, each gate's rows padded with zero rows to Hpad.
+bool pack_gates(const float* w, int G, int Hg, int k, Format format, GatePacked* out) {
     const int Hpad = round_up(Hg, kPanel);
-    const size_t gate = static_cast<size_t>(Hpad) * k;
-    float* data = static_cast<float*>(aligned_alloc64(sizeof(float) * G * gate));
-    if (!data) return false;
-    for (int g = 0; g < G; ++g) {
-        Packed one;
-        if (!pack_rows(w + static_cast<int64_t>(g) * Hg * k, Hg, k, k, &one)) {
-            aligned_free(data);
-            return false;
-        }
-        std::memcpy(data + g * gate, one.data, sizeof(float) * gate);  // one.n_pad == Hpad
-        free_packed(&one);
+    std::vector<float> padded;
+    try {
+        padded.assign(static_cast<size_t>(G) * Hpad * k, 0.0f);
+    } catch (const std::bad_alloc&) {
+        return false;
     }
-    out->p.n = out->p.n_pad = G * Hpad;
-    out->p.k = k;
-    out->p.data = data;
+    for (int g = 0; g < G; ++g)
+        std::memcpy(padded.data() + static_cast<size_t>(g) * Hpad * k, w + static_cast<int64_t>(g) * Hg * k,
+                    sizeof(float) * Hg * k);
+    if (!pack_rows(padded.data(), G * Hpad, k, k, &out->p, format)) return false;
     out->Hpad = Hpad;
     return true;
 }
@@ -103,7 +92,7 @@ void product(const Packed& w, int M, const float* x, int64_t ldx, float* y, int6
     const KernelTable& k = table();
     const int rb = row_block(w.k);
     for (int r = 0; r < M; r += rb)
-        k.gemm_packed_f32(w, std::min(rb, M - r), x + r * ldx, ldx, y + r * ldy, ldy, accumulate);
+        gemm_packed(k, w, std::min(rb, M - r), x + r * ldx, ldx, y + r * ldy, ldy, accumulate);
 }
 
 // y[1, w.n] (+)= x[1, K] . w^T with the panels of w taken last to first. At batch 1 a step streams its weights
@@ -139,6 +128,7 @@ void copy_cols(const float* src, float* dst, int B, int64_t ld, Range cols) {
 
 struct jrnn_rnn {
     int cell, flags, L, D, I, H, P, G, Hout;
+    jrnn::Format format = jrnn::Format::kF32;  // of every weight matrix (jrnn_rnn_set_precision)
     std::vector<jrnn::Direction> dirs;  // [L*D]
 
     bool lstm() const { return cell == JRNN_CELL_LSTM; }
@@ -225,7 +215,7 @@ void input_projection(const jrnn_rnn& r, const Direction& d, int rows, const flo
                 std::memcpy(gx + static_cast<int64_t>(i) * gh + g * H + u.j0, d.bias + g * H + u.j0,
                             sizeof(float) * u.size());
         for (int g = 0; g < r.G; ++g)
-            k.gemm_packed_f32(d.w_ih.rows(g, u.j0, u.j1), m, in + static_cast<int64_t>(r0) * in_size, in_size,
+            gemm_packed(k, d.w_ih.rows(g, u.j0, u.j1), m, in + static_cast<int64_t>(r0) * in_size, in_size,
                               gx + static_cast<int64_t>(r0) * gh + g * H + u.j0, gh, true);
     }
 }
@@ -561,14 +551,15 @@ int jrnn_rnn_set_weights(jrnn_rnn* r, int layer, int direction, const float* w_i
     d.release();
     d = Direction();
     const int gh = r->gh(), H = r->H;
-    bool ok = pack_gates(w_ih, r->G, H, r->in_size(layer), &d.w_ih) && pack_gates(w_hh, r->G, H, r->Hout, &d.w_hh) &&
+    const Format f = r->format;
+    bool ok = pack_gates(w_ih, r->G, H, r->in_size(layer), f, &d.w_ih) && pack_gates(w_hh, r->G, H, r->Hout, f, &d.w_hh) &&
               (d.bias = static_cast<float*>(aligned_alloc64(sizeof(float) * gh))) &&
               (d.b_hn = static_cast<float*>(aligned_alloc64(sizeof(float) * H)));
     if (ok) {
         std::memset(d.b_hn, 0, sizeof(float) * H);
         fold_biases(*r, b_ih, b_hh, d.bias, d.b_hn);
     }
-    if (ok && r->P > 0) ok = pack_gates(w_hr, 1, r->P, H, &d.w_hr);
+    if (ok && r->P > 0) ok = pack_gates(w_hr, 1, r->P, H, f, &d.w_hr);
     if (!ok) {
         d.release();
         d = Direction();
@@ -576,6 +567,29 @@ int jrnn_rnn_set_weights(jrnn_rnn* r, int layer, int direction, const float* w_i
     }
     d.set = true;
     return JRNN_OK;
+}
+
+int jrnn_rnn_set_precision(jrnn_rnn* r, int precision) {
+    if (!r || precision < JRNN_PRECISION_FP32 || precision > JRNN_PRECISION_INT8) return JRNN_ERR_ARG;
+    if (precision == JRNN_PRECISION_INT8 && std::max(r->I, std::max(r->D * r->Hout, r->H)) > JRNN_INT8_MAX_K)
+        return JRNN_ERR_ARG;  // int32 sums stay exact below 2^16 inputs
+    for (const auto& d : r->dirs)
+        if (d.set) return JRNN_ERR_STATE;
+    r->format = static_cast<jrnn::Format>(precision);
+    return JRNN_OK;
+}
+
+int jrnn_rnn_precision(const jrnn_rnn* r) { return r ? static_cast<int>(r->format) : -1; }
+
+int64_t jrnn_rnn_weight_bytes(const jrnn_rnn* r) {
+    if (!r) return 0;
+    int64_t bytes = 0;
+    for (const auto& d : r->dirs) {
+        if (!d.set) continue;
+        bytes += d.w_ih.p.bytes() + d.w_hh.p.bytes() + (r->P > 0 ? d.w_hr.p.bytes() : 0);
+        bytes += static_cast<int64_t>(sizeof(float)) * (r->gh() + r->H);  // folded biases
+    }
+    return bytes;
 }
 
 void jrnn_rnn_destroy(jrnn_rnn* r) {

@@ -1,12 +1,33 @@
+// The scalar reference table: always supported, the spec every other table is tested against.
 #include "ref/kernels_ref.h"
 
 namespace jrnn::ref {
 
+// Designated initialisers: an entry under the wrong name does not compile.
 const KernelTable kTable = {
-    "ref",         sigmoid_f32,  tanh_f32,      exp_f32,        gemm_packed_f32, lstm_cell_f32,
-    gru_cell_f32,  gru_gates_f32, gru_update_f32, rnn_cell_f32,
-    attn_additive_f32, attn_dot_f32, attn_context_f32, softmax_f32, log_softmax_f32,  // seq2seq
-    lstm_cell_cols_f32, gru_cell_cols_f32, gru_gates_cols_f32, gru_update_cols_f32, rnn_cell_cols_f32,  // threads
+    .name = "ref",
+    .sigmoid_f32 = sigmoid_f32,
+    .tanh_f32 = tanh_f32,
+    .exp_f32 = exp_f32,
+    .gemm_packed_f32 = gemm_packed_f32,
+    .gemm_packed_bf16_f32 = gemm_packed_bf16_f32,
+    .gemm_packed_s8_u8 = gemm_packed_s8_u8,
+    .lstm_cell_f32 = lstm_cell_f32,
+    .gru_cell_f32 = gru_cell_f32,
+    .gru_gates_f32 = gru_gates_f32,
+    .gru_update_f32 = gru_update_f32,
+    .rnn_cell_f32 = rnn_cell_f32,
+    .attn_additive_f32 = attn_additive_f32,
+    .attn_dot_f32 = attn_dot_f32,
+    .attn_context_f32 = attn_context_f32,
+    .softmax_f32 = softmax_f32,
+    .log_softmax_f32 = log_softmax_f32,
+    .lstm_cell_cols_f32 = lstm_cell_cols_f32,
+    .gru_cell_cols_f32 = gru_cell_cols_f32,
+    .gru_gates_cols_f32 = gru_gates_cols_f32,
+    .gru_update_cols_f32 = gru_update_cols_f32,
+    .rnn_cell_cols_f32 = rnn_cell_cols_f32,
+    .gemm_batch_invariant = true,
 };
 
 }  // namespace jrnn::ref

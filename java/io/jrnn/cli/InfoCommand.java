@@ -89,11 +89,11 @@ final class InfoCommand implements Callable<Integer> {
         row(out, "vocabulary", "source " + c.srcVocabSize() + " tokens, target " + c.tgtVocabSize() + " tokens");
         row(out, "special ids", "pad " + c.padId() + ", bos " + c.bosId() + ", eos " + c.eosId());
         row(out, "tokenizer", c.tokenizer() == null ? "none (token ids only)" : c.tokenizer());
-        row(out, "encoder", (e.bidirectional() ? "bidirectional " : "") + e.cell() + ", " + layers(e.numLayers())
+        row(out, "encoder", (e.bidirectional() ? "bidirectional " : "") + e.cell().configName() + ", " + layers(e.numLayers())
                 + " of " + e.hiddenSize() + ", embedding " + e.embedDim() + " (outputs " + e.outputSize() + ")");
-        row(out, "decoder", d.cell() + ", " + layers(d.numLayers()) + " of " + d.hiddenSize() + ", embedding "
+        row(out, "decoder", d.cell().configName() + ", " + layers(d.numLayers()) + " of " + d.hiddenSize() + ", embedding "
                 + d.embedDim() + ", output layer input " + c.outputInputSize());
-        String att = d.attention();
+        String att = d.attention().configName();
         if (d.attentionDim() > 0) att += " (dimension " + d.attentionDim() + ")";
         if (d.luong()) att += ", input feeding " + (d.inputFeeding() ? "on" : "off");
         row(out, "attention", att);

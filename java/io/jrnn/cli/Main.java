@@ -20,7 +20,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code jrnn} command-line tool: {@code demo}, {@code translate} and {@code info}, packed with its dependencies
+ * The {@code jrnn} command-line tool: {@code demo}, {@code generate}, {@code translate} and {@code info}, packed with its dependencies
  * into {@code target/jrnn-cli.jar} ({@code java -jar target/jrnn-cli.jar demo "27 November 2026"}).
  *
  * <p>Exit codes: {@value #OK} success; {@value #BAD_INPUT} bad usage or input (a message on stderr, no stack
@@ -29,12 +29,14 @@ import picocli.CommandLine.Spec;
  * <p>Thread safety: a {@link CommandLine} from {@link #commandLine} runs one command at a time; make one per thread.
  */
 @Command(name = "jrnn", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        subcommands = {DemoCommand.class, TranslateCommand.class, InfoCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {DemoCommand.class, GenerateCommand.class, TranslateCommand.class, InfoCommand.class,
+                CommandLine.HelpCommand.class},
         usageHelpAutoWidth = true,
         description = "Fast CPU inference of recurrent networks and seq2seq models (jrnn).",
         footerHeading = "%nExamples:%n",
         footer = {"  jrnn demo \"27 November 2026\"",
                   "  jrnn demo --png align.png \"2026년 11월 27일\"",
+                  "  jrnn generate --seed 7 \"=item Can't locate \"",
                   "  jrnn translate --model m.safetensors < in.txt > out.txt",
                   "  jrnn info m.safetensors",
                   "",
@@ -54,7 +56,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "Missing a command: demo, translate or info");
+        throw new ParameterException(spec.commandLine(), "Missing a command: demo, generate, translate or info");
     }
 
     /** The {@code --version} lines: the library and the kernel path it runs. */

@@ -24,12 +24,17 @@ public final class JrnnNative {
         // never to a system copy.
         Loader.load(org.bytedeco.openblas.global.openblas_nolapack.class);
         Loader.load();
+        BytePointer refused = jrnn_isa_error();
+        if (refused != null && !refused.isNull()) {
+            // JRNN_ISA named an unknown ISA or one this CPU lacks: refuse to run rather than run another path
+            throw new IllegalStateException(refused.getString());
+        }
     }
 
     private JrnnNative() {}
 
     public static final int OK = 0, ERR_ARG = 1, ERR_NOMEM = 2, ERR_STATE = 3;
-    public static final int ISA_REF = 0, ISA_AVX2 = 1;
+    public static final int ISA_REF = 0, ISA_AVX2 = 1, ISA_AVX512 = 2;
     public static final int CELL_RNN_TANH = 0, CELL_RNN_RELU = 1, CELL_LSTM = 2, CELL_GRU = 3;
     public static final int LSTM_SIGMOID_CANDIDATE = 1, GRU_RESET_BEFORE = 2;
 
@@ -51,6 +56,12 @@ public final class JrnnNative {
     public static native int jrnn_isa();
 
     public static native int jrnn_isa_supported(int isa);
+
+    public static native int jrnn_isa_count();
+
+    public static native @Cast("const char*") BytePointer jrnn_isa_name(int isa);
+
+    public static native @Cast("const char*") BytePointer jrnn_isa_error();
 
     public static native int jrnn_set_isa(int isa);
 
@@ -135,4 +146,19 @@ public final class JrnnNative {
 
     public static native int jrnn_topk_f32(int n, @Const FloatPointer x, int k, @Cast("int32_t*") IntPointer idx,
                                            FloatPointer val);
+
+    // ---- whole-model pieces ----
+
+    public static native void jrnn_relu_f32(@Const FloatPointer x, FloatPointer y, long n);
+
+    public static native int jrnn_mean_steps_f32(int T, int B, int F, @Const FloatPointer y,
+                                                 @Cast("const int32_t*") IntPointer lengths, FloatPointer out);
+
+    public static native int jrnn_swap01_f32(int A, int B, int F, @Const FloatPointer x, FloatPointer y);
+
+    public static native int jrnn_rnn_forward_batch_first(@Const RnnHandle rnn, int T, int B, int I, int F,
+                                                          @Const FloatPointer x,
+                                                          @Cast("const int32_t*") IntPointer lengths,
+                                                          @Const FloatPointer h0, @Const FloatPointer c0,
+                                                          FloatPointer y, FloatPointer hn, FloatPointer cn);
 }

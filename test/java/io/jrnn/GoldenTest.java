@@ -52,10 +52,7 @@ class GoldenTest {
     }
 
     static List<String> isas() {
-        List<String> isas = new ArrayList<>();
-        if (Jrnn.isaSupported("avx2")) isas.add("avx2");
-        isas.add("ref");
-        return isas;
+        return Isas.all();
     }
 
     static Stream<Arguments> cases() {
@@ -121,6 +118,16 @@ class GoldenTest {
                     c.check(out, where + ", zero h0/c0 given explicitly");
                 }
             }
+            // batch-first input (batch_first=True in PyTorch): the same numbers with the two leading axes swapped
+            int F = (c.bidirectional ? 2 : 1) * layer.outputSize();
+            try (Tensor xb = Tensor.of(swap01(x.toArray(), c.seqLen, c.batch, c.inputSize), c.batch, c.seqLen, c.inputSize);
+                 RecurrentOutput out = layer.forwardBatchFirst(xb, c.hasLengths ? c.lengths : null, h0, c0)) {
+                assertArrayEquals(new int[] {c.batch, c.seqLen, F}, out.output().shape(), where + ", batch-first: shape");
+                Close.assertClose(where + ", batch-first: output", swap01(c.output, c.seqLen, c.batch, F),
+                        out.output().toArray(), out.output().shape(), TOL);
+                Close.assertClose(where + ", batch-first: hn", c.hn, out.hn().toArray(), c.hnShape, TOL);
+                if (c.isLstm) Close.assertClose(where + ", batch-first: cn", c.cn, out.cn().toArray(), c.cnShape, TOL);
+            }
             // streaming, one step at a time, equals the full forward
             if (!c.bidirectional && !c.hasLengths) {
                 stream(c, layer, x, h0, c0, where + ", streaming");
@@ -145,6 +152,21 @@ class GoldenTest {
                 assertArrayEquals(c.hnShape, hn.shape(), where + ": hn shape");
                 Close.assertClose(where + ": hn", c.hn, hn.toArray(), c.hnShape, TOL);
             }
+            if (h0 == null) { // reset() returns to the zero state: the first step again gives step 0's output
+                s.reset();
+                try (Tensor in = Tensor.of(Arrays.copyOfRange(xs, 0, B * I), B, I); Tensor y = s.step(in)) {
+                    Close.assertClose(where + ": step 0 after reset", Arrays.copyOfRange(expected, 0, B * hout),
+                            y.toArray(), new int[] {B, hout}, TOL);
+                }
+                for (int t = 1; t < T; t++) {
+                    try (Tensor in = Tensor.of(Arrays.copyOfRange(xs, t * B * I, (t + 1) * B * I), B, I)) {
+                        s.step(in).close();
+                    }
+                }
+            }
+            try (Tensor hn = s.hn()) {
+                Close.assertClose(where + ": hn", c.hn, hn.toArray(), c.hnShape, TOL);
+            }
             try (Tensor cn = s.cn()) {
                 if (c.isLstm) {
                     assertNotNull(cn, where + ": cn of an LSTM stream");
@@ -155,6 +177,15 @@ class GoldenTest {
                 }
             }
         }
+    }
+
+    /** y[b,a,:] = x[a,b,:] for x[A,B,F]. */
+    static float[] swap01(float[] x, int A, int B, int F) {
+        float[] y = new float[x.length];
+        for (int a = 0; a < A; a++) {
+            for (int b = 0; b < B; b++) System.arraycopy(x, (a * B + b) * F, y, (b * A + a) * F, F);
+        }
+        return y;
     }
 
     /** One golden file: its metadata and expected tensors. */

@@ -1,20 +1,68 @@
 package io.jrnn;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
 /**
- * The ISA chosen at load: JRNN_ISA=ref forces the scalar path (pom.xml runs this class once more with it set);
- * otherwise the best the CPU and OS support.
+ * The ISA chosen at load: JRNN_ISA forces one (pom.xml runs this class once more with JRNN_ISA=ref); otherwise the
+ * widest the CPU and OS support.
  */
 class IsaEnvTest {
 
     @Test
     void isaFollowsTheEnvironmentAndTheCpu() {
         String forced = System.getenv("JRNN_ISA");
-        String expected = "ref".equals(forced) ? "ref" : Jrnn.isaSupported("avx2") ? "avx2" : "ref";
+        List<String> supported = Jrnn.supportedIsas();
+        String expected = forced != null && !forced.isEmpty() ? forced : supported.get(supported.size() - 1);
         assertEquals(expected, Jrnn.isa(), "JRNN_ISA=" + forced);
+        assertEquals("ref", supported.get(0), "ref is always supported");
+        assertTrue(Jrnn.knownIsas().containsAll(supported), "known " + Jrnn.knownIsas() + " vs supported " + supported);
+    }
+
+    /** A JVM started with JRNN_ISA naming no ISA jrnn has, or one this machine lacks, refuses to load jrnn. */
+    @Test
+    void anIsaTheMachineCannotRunIsRefusedAtLoad() throws Exception {
+        List<String> names = new ArrayList<>(List.of("avx1024"));
+        for (String isa : Jrnn.knownIsas()) {
+            if (!Jrnn.supportedIsas().contains(isa)) names.add(isa);
+            else System.out.println("note: this CPU supports " + isa + ": refusing it cannot be tested here");
+        }
+        for (String isa : names) {
+            String out = probe(isa);
+            assertTrue(out.contains("JRNN_ISA=" + isa) && out.contains("this machine supports: ref"),
+                    "JRNN_ISA=" + isa + ": expected a refusal listing the supported ISAs, got:\n" + out);
+        }
+        assertEquals("ISA " + Jrnn.isa(), probe(Jrnn.isa()).strip(), "naming the default explicitly");
+    }
+
+    /** Runs IsaProbe in a fresh JVM with JRNN_ISA set; returns what it printed (stdout and stderr). */
+    private static String probe(String isa) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+        String cache = System.getProperty("org.bytedeco.javacpp.cachedir");
+        if (cache != null) cmd.add("-Dorg.bytedeco.javacpp.cachedir=" + cache);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), IsaProbe.class.getName()));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("JRNN_ISA", isa);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "probe JVM did not finish");
+        return out;
+    }
+
+    /** Prints the ISA jrnn runs, or lets the load failure escape. */
+    static final class IsaProbe {
+        public static void main(String[] args) {
+            System.out.println("ISA " + Jrnn.isa());
+        }
     }
 
     @Test

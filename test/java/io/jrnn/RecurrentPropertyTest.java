@@ -178,10 +178,7 @@ class RecurrentPropertyTest {
     }
 
     static List<String> isas() {
-        List<String> isas = new ArrayList<>();
-        if (Jrnn.isaSupported("avx2")) isas.add("avx2");
-        isas.add("ref");
-        return isas;
+        return Isas.all();
     }
 
     // ---- the properties ----

@@ -24,16 +24,17 @@ import java.util.Map;
  *         .meta("cell", "lstm").write(dir.resolve("m.safetensors"));
  * }</pre>
  *
- * <p>Not thread-safe; one writer per file.
+ * <p>The one safetensors writer of the tests (public so that tests in other packages use it too). Not thread-safe;
+ * one writer per file.
  */
-final class SafetensorsWriter {
+public final class SafetensorsWriter {
     private record Item(String name, String dtype, long[] shape, byte[] data) {}
 
     private final List<Item> items = new ArrayList<>();
     private final Map<String, String> metadata = new LinkedHashMap<>();
 
     /** A float32 tensor; {@code data.length} must equal the product of {@code shape}. */
-    SafetensorsWriter f32(String name, float[] data, int... shape) {
+    public SafetensorsWriter f32(String name, float[] data, int... shape) {
         checkCount(name, data.length, shape);
         ByteBuffer b = le(4L * data.length);
         for (float v : data) b.putFloat(v);
@@ -75,7 +76,7 @@ final class SafetensorsWriter {
     }
 
     /** A {@code __metadata__} entry (string to string, as the format requires). */
-    SafetensorsWriter meta(String key, String value) {
+    public SafetensorsWriter meta(String key, String value) {
         metadata.put(key, value);
         return this;
     }
@@ -125,7 +126,7 @@ final class SafetensorsWriter {
     }
 
     /** Writes the file and returns its path. */
-    Path write(Path file) {
+    public Path write(Path file) {
         try {
             return Files.write(file, bytes());
         } catch (IOException e) {

@@ -47,8 +47,7 @@ class Seq2SeqGoldenTest {
     static Stream<Arguments> cases() throws IOException, URISyntaxException {
         List<Arguments> out = new ArrayList<>();
         for (Path p : models()) {
-            out.add(Arguments.of(p.getFileName().toString(), "avx2"));
-            out.add(Arguments.of(p.getFileName().toString(), "ref"));
+            for (String isa : Isas.all()) out.add(Arguments.of(p.getFileName().toString(), isa));
         }
         return out.stream();
     }
@@ -62,7 +61,6 @@ class Seq2SeqGoldenTest {
     @MethodSource("cases")
     @SuppressWarnings("unchecked")
     void decodesLikePyTorch(String file, String isa) throws Exception {
-        if (isa.equals("avx2") && !Jrnn.isaSupported("avx2")) return;
         Path model = folder().resolve(file);
         Path expected = folder().resolve(file.replace(".safetensors", ".expected.json"));
         Map<String, Object> root = (Map<String, Object>) Json.parse(Files.readString(expected, StandardCharsets.UTF_8));

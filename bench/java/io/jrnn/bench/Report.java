@@ -12,9 +12,26 @@ import io.jrnn.bench.Results.Measured;
 final class Report {
     private Report() {}
 
-    /** PERF.md targets. */
-    static final double B1_RATIO_2T = 0.6, B1_RATIO_1T = 0.8, B64_RATIO_2T = 0.8, B64_CEILING = 0.85;
+    /** PERF.md's targets as the AVX-512 issue raised them. */
+    static final double B1_RATIO_2T = 0.6, B1_RATIO_1T = 0.8, B64_RATIO = 0.85, B64_SHARE = 0.85;
     static final double STREAM_RATIO = 1.3, ALLOC_BYTES = 64, SEQ2SEQ_SPEEDUP = 5;
+
+    private static final java.util.regex.Pattern FMA_ROW = java.util.regex.Pattern.compile(
+            "\\| FMA peak \\(([^)]*)\\), GFLOP/s \\| ([0-9.]+) \\| ([0-9.]+) \\|");
+
+    /** The FMA peak GFLOP/s jrnn_profile measured for that many threads in this run, NaN without a profile. */
+    static double fmaPeak(Results r, int threads) {
+        if (r.profile == null) return Double.NaN;
+        java.util.regex.Matcher m = FMA_ROW.matcher(r.profile);
+        return m.find() ? Double.parseDouble(m.group(threads == 1 ? 2 : 3)) : Double.NaN;
+    }
+
+    static String fmaPeakWhat(Results r) {
+        if (r.profile == null) return "not measured: the profiler did not run";
+        java.util.regex.Matcher m = FMA_ROW.matcher(r.profile);
+        return m.find() ? m.group(1) + ": " + m.group(2) + " GFLOP/s on 1 thread, " + m.group(3) + " on 2"
+                : "not found in the profiler's output";
+    }
 
     static String markdown(Results r) {
         StringBuilder md = new StringBuilder();
@@ -42,9 +59,11 @@ final class Report {
                 .append("bench/README.md). Same weights and inputs everywhere; every JMH trial first checked jrnn ")
                 .append("against ORT (max |diff| ≤ ").append(Engines.TOLERANCE).append(").\n")
                 .append("GFLOP/s = 2·G·H·(I+H)·B·T / time; the ceiling is OpenBLAS sgemm 2048³ at the same thread ")
-                .append("count, measured in this run.\n\n")
+                .append("count, measured in this run; the FMA peak is `jrnn_profile`'s, at the vector width of the ")
+                .append("ISA path jrnn ran (").append(fmaPeakWhat(r)).append(").\n\n")
                 .append("| case | threads | jrnn ms | ORT ms | PyTorch ms | jrnn/ORT | jrnn/PyTorch | jrnn GFLOP/s ")
-                .append("| % of sgemm ceiling | target |\n|---|---|---|---|---|---|---|---|---|---|\n");
+                .append("| % of sgemm ceiling | jrnn % of FMA peak | ORT % of FMA peak | target |\n")
+                .append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Case c : Cases.ALL) {
             for (int t : RunAll.THREADS) {
                 Measured j = r.get("jrnn", c.name(), t), o = r.get("ort", c.name(), t);
@@ -54,18 +73,24 @@ final class Report {
                 double ceiling = ceiling(r, t);
                 String target = "";
                 boolean b1 = c.batch() == 1;
-                if (b1 || t == 2) {
-                    double limit = b1 ? (t == 2 ? B1_RATIO_2T : B1_RATIO_1T) : B64_RATIO_2T;
-                    target = judge(targets, c.name() + ", " + t + " thr: jrnn/ORT", jm / om, limit, true, "×");
-                    if (!b1) {
-                        target += "; " + judge(targets, c.name() + ", 2 thr: share of the sgemm ceiling",
-                                gflops / ceiling(r, 2), B64_CEILING, false, "");
-                    }
+                // issue 9's targets: b1 ≤ 0.8× ORT (1 thread), ≤ 0.6× (2); b64 ≤ 0.85× ORT and ≥ 85% of the FMA peak
+                // at the ISA's width (of the sgemm ceiling when the profiler did not run), at both thread counts
+                double limit = b1 ? (t == 2 ? B1_RATIO_2T : B1_RATIO_1T) : B64_RATIO;
+                target = judge(targets, c.name() + ", " + t + " thr: jrnn/ORT", jm / om, limit, true, "×");
+                if (!b1) {
+                    double peak = fmaPeak(r, t);
+                    target += "; " + (Double.isNaN(peak)
+                            ? judge(targets, c.name() + ", " + t + " thr: share of the sgemm ceiling",
+                                    gflops / ceiling, B64_SHARE, false, "")
+                            : judge(targets, c.name() + ", " + t + " thr: share of the FMA peak", gflops / peak,
+                                    B64_SHARE, false, ""));
                 }
                 md.append("| ").append(c.name()).append(" | ").append(t).append(" | ").append(fmtMs(jm)).append(" | ")
                         .append(fmtMs(om)).append(" | ").append(fmtMs(pm)).append(" | ").append(fmtRatio(jm / om))
                         .append(" | ").append(fmtRatio(jm / pm)).append(" | ").append(fmt1(gflops)).append(" | ")
-                        .append(pct(gflops / ceiling)).append(" | ").append(target).append(" |\n");
+                        .append(pct(gflops / ceiling)).append(" | ").append(pct(gflops / fmaPeak(r, t))).append(" | ")
+                        .append(pct(c.flops() / (om * 1e6) / fmaPeak(r, t))).append(" | ").append(target)
+                        .append(" |\n");
             }
         }
         md.append('\n');

@@ -14,6 +14,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -158,7 +159,8 @@ public final class RunAll {
 
         // ---- facts that need the native libraries (loaded here only after the forks are done) ----
         r.machine.put("jrnn", Jrnn.version() + ", ISA path " + Jrnn.isa());
-        r.machine.put("ONNX Runtime", OrtEnvironment.getEnvironment().getVersion() + " (Java API, CPU provider)");
+        r.machine.put("ONNX Runtime", OrtEnvironment.getEnvironment().getVersion() + " (Java API, CPU provider); MLAS "
+                + "kernels: " + mlasPath());
         r.machine.put("OpenBLAS", org.bytedeco.openblas.global.openblas_nolapack.OPENBLAS_VERSION.trim()
                 + " (bytedeco " + org.bytedeco.openblas.global.openblas_nolapack.class.getPackage()
                 .getImplementationVersion() + ")");
@@ -430,15 +432,46 @@ public final class RunAll {
 
     // ---- machine ----
 
+    /** The model name, CPUID family/model/stepping and the SIMD extensions that matter here (from /proc/cpuinfo). */
     static String cpuModel() {
         try {
+            Map<String, String> f = new LinkedHashMap<>();
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) return line.substring(line.indexOf(':') + 1).trim();
+                if (line.isBlank()) break;  // the first processor is enough
+                int colon = line.indexOf(':');
+                if (colon > 0) f.putIfAbsent(line.substring(0, colon).trim(), line.substring(colon + 1).trim());
+            }
+            List<String> flags = List.of(f.getOrDefault("flags", "").split("\\s+"));
+            List<String> simd = new ArrayList<>();
+            for (String x : List.of("avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512_vnni",
+                    "avx512_bf16", "avx512_fp16", "avx_vnni", "amx_tile", "amx_bf16", "amx_int8")) {
+                if (flags.contains(x)) simd.add(x);
+            }
+            return f.getOrDefault("model name", "?") + ", " + f.getOrDefault("vendor_id", "?") + " family "
+                    + f.getOrDefault("cpu family", "?") + " model " + f.getOrDefault("model", "?") + " stepping "
+                    + f.getOrDefault("stepping", "?") + "; " + String.join(" ", simd);
+        } catch (IOException e) {
+            return System.getProperty("os.arch");  // not Linux
+        }
+    }
+
+    /**
+     * The kernel family ONNX Runtime's MLAS picks for fp32 GEMMs on this CPU, by the rule of its platform.cpp:
+     * AVX-512F kernels when the CPU has AVX512F and the OS saves the zmm state, else AVX2/FMA, else SSE.
+     */
+    static String mlasPath() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (!line.startsWith("flags")) continue;
+                List<String> flags = List.of(line.substring(line.indexOf(':') + 1).trim().split("\\s+"));
+                if (flags.contains("avx512f")) return "avx512f (inferred from the CPU flags, as MLAS's platform.cpp decides)";
+                if (flags.contains("avx2") && flags.contains("fma")) return "avx2/fma (inferred from the CPU flags)";
+                return "sse (inferred from the CPU flags)";
             }
         } catch (IOException e) {
-            // not Linux: fall through
+            // not Linux
         }
-        return System.getProperty("os.arch");
+        return "unknown";
     }
 
     static String loadAverage() {

@@ -1,11 +1,11 @@
 package io.jrnn.cli;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+
+import io.jrnn.SafetensorsWriter;
 
 /**
  * A small seq2seq model file with random weights (SPEC §1.3 names and shapes) and a character vocabulary, for the
@@ -54,7 +54,7 @@ final class TinyModel {
     static Path write(Path file, long seed) {
         Random rng = new Random(seed);
         int vs = srcTokens().size(), vt = tgtTokens().size();
-        Writer w = new Writer();
+        SafetensorsWriter w = new SafetensorsWriter();
         w.f32("encoder.embedding.weight", rand(rng, vs * E, 1f), vs, E);
         for (String sfx : List.of("_l0", "_l0_reverse")) {
             w.f32("encoder.rnn.weight_ih" + sfx, rand(rng, 3 * H * E, 0.5f), 3 * H, E);
@@ -97,47 +97,5 @@ final class TinyModel {
             sb.append('"').append(tokens.get(i).replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
         }
         return sb.append(']').toString();
-    }
-
-    /** The few methods of io.jrnn.SafetensorsWriter used here. */
-    private static final class Writer {
-        private final Object w;
-        private final Class<?> c;
-
-        Writer() {
-            try {
-                c = Class.forName("io.jrnn.SafetensorsWriter");
-                var k = c.getDeclaredConstructor();
-                k.setAccessible(true);
-                w = k.newInstance();
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException("io.jrnn.SafetensorsWriter (test code) is needed", e);
-            }
-        }
-
-        void f32(String name, float[] data, int... shape) {
-            call("f32", new Class<?>[] {String.class, float[].class, int[].class}, name, data, shape);
-        }
-
-        void meta(String key, String value) {
-            call("meta", new Class<?>[] {String.class, String.class}, key, value);
-        }
-
-        Path write(Path file) {
-            return (Path) call("write", new Class<?>[] {Path.class}, file);
-        }
-
-        private Object call(String method, Class<?>[] types, Object... args) {
-            try {
-                Method m = c.getDeclaredMethod(method, types);
-                m.setAccessible(true);
-                return m.invoke(w, args);
-            } catch (InvocationTargetException e) {
-                if (e.getCause() instanceof RuntimeException r) throw r;
-                throw new IllegalStateException(e.getCause());
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException("io.jrnn.SafetensorsWriter." + method + " is needed", e);
-            }
-        }
     }
 }

@@ -1,0 +1,325 @@
+// Products against bf16 and s8 weights (SPEC §1.5), AVX-512 twins of ref/gemm_ref.cpp's reduced-precision kernels.
+// The input rows are rounded (bf16) or quantized (u8) into a per-thread buffer first, exactly as the ref kernel
+// does element by element, then the weights stream past them in the f32 kernel's blocking (R rows x P panels,
+// one accumulator chain per output). Both are batch-invariant: a row's result never depends on the other rows.
+//   bf16: vdpbf16ps (AVX512_BF16: 2 products a lane an instruction) where the CPU has it, else each pair widened
+//         to f32 by a shift and summed in k order with FMAs (bit-identical to the ref kernel);
+//   s8:   vpdpbusd (AVX512_VNNI: u8 x s8, 4 products into an int32 lane, exact) where the CPU has it, else the
+//         AVX2 kernel (AVX-VNNI or the exact vpmaddwd route). The int32 sums are exact on every path, so every
+//         ISA gives the ref kernel's bits.
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "avx2/kernels_avx2.h"
+#include "avx512/kernels_avx512.h"
+#include "core/quant.h"
+
+#define JRNN_AVX512_BF16 __attribute__((target(JRNN_AVX512_TARGET ",avx512bf16")))
+#define JRNN_AVX512_BF16_INLINE inline __attribute__((target(JRNN_AVX512_TARGET ",avx512bf16"), always_inline))
+#define JRNN_AVX512_VNNI __attribute__((target(JRNN_AVX512_TARGET ",avx512vnni")))
+#define JRNN_AVX512_VNNI_INLINE inline __attribute__((target(JRNN_AVX512_TARGET ",avx512vnni"), always_inline))
+
+namespace jrnn::avx512 {
+
+namespace {
+
+#define JRNN_UNROLL _Pragma("GCC unroll 16")
+
+constexpr int kMaxRows = 6;
+constexpr int kPanels = 4;  // 6 x 4 accumulators + 4 weights + 1 broadcast of the 32 zmm registers
+
+// ---- input rows ----
+
+// 16 floats -> their bf16 bits (ref's bf16_round: round to nearest even, NaN kept quiet) in the low half of each lane.
+JRNN_AVX512_INLINE __m512i bf16_round16(__m512 v) {
+    const __m512i u = _mm512_castps_si512(v);
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(_mm512_set1_epi32(0x7FFF), lsb)), 16);
+    const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7FFFFFFF)),
+                                                  _mm512_set1_epi32(0x7F800000));
+    return _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));
+}
+
+// out[r][0:k_pad) = bf16 of x[r][0:K), zeros past K; as 32-bit words, word i holds elements 2i (low) and 2i+1.
+JRNN_AVX512 void round_rows_bf16(int B, const float* x, int64_t ldx, int K, int k_pad, uint16_t* out) {
+    for (int b = 0; b < B; ++b) {
+        const float* xb = x + b * ldx;
+        uint16_t* ob = out + static_cast<int64_t>(b) * k_pad;
+        for (int k = 0; k < k_pad; k += 16) {
+            const __mmask16 m = mask_first_avx512(K - k < 0 ? 0 : K - k);
+            const __m256i h = _mm512_cvtepi32_epi16(bf16_round16(_mm512_maskz_loadu_ps(m, xb + k)));
+            _mm256_mask_storeu_epi16(ob + k, mask_first_avx512(k_pad - k), h);
+        }
+    }
+}
+
+// out[r][0:k_pad) = uint8 quantization of x[r][0:K) (SPEC §1.5), zp past K (those weights are 0); q[r] its
+// parameters, finite[r] whether the row held only finite values.
+JRNN_AVX512 void quantize_rows_u8(int B, const float* x, int64_t ldx, int K, int k_pad, uint8_t* out, RowQuant* q,
+                                  uint8_t* finite) {
+    for (int b = 0; b < B; ++b) {
+        const float* xb = x + b * ldx;
+        __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
+        __mmask16 bad = 0;
+        for (int k = 0; k < K; k += 16) {
+            const __mmask16 m = mask_first_avx512(K - k);
+            const __m512 v = _mm512_maskz_loadu_ps(m, xb + k);
+            const __mmask16 nf = _mm512_mask_fpclass_ps_mask(m, v, 0x99);  // QNaN, +inf, -inf, SNaN
+            bad |= nf;
+            lo = _mm512_mask_min_ps(lo, m & ~nf, v, lo);
+            hi = _mm512_mask_max_ps(hi, m & ~nf, v, hi);
+        }
+        finite[b] = bad == 0;
+        q[b] = row_quant(_mm512_reduce_min_ps(lo), _mm512_reduce_max_ps(hi));
+        const __m512 inv = _mm512_set1_ps(q[b].inv);
+        const __m512i zp = _mm512_set1_epi32(q[b].zp);
+        uint8_t* ob = out + static_cast<int64_t>(b) * k_pad;
+        for (int k = 0; k < k_pad; k += 16) {
+            const __mmask16 m = mask_first_avx512(K - k < 0 ? 0 : K - k);
+            // rne(x * inv) (MXCSR's round to nearest even, as std::nearbyint) + zp, clamped to [0, 255]
+            __m512i v = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, xb + k), inv)), zp);
+            v = _mm512_min_epi32(_mm512_max_epi32(v, _mm512_setzero_si512()), _mm512_set1_epi32(255));
+            _mm_mask_storeu_epi8(ob + k, mask_first_avx512(k_pad - k), _mm512_cvtepi32_epi8(v));
+        }
+    }
+}
+
+// A 32-bit word of a prepared row (two bf16 or four u8), read without aliasing the buffer's element type.
+JRNN_AVX512_INLINE int word_at(const uint32_t* base, int64_t i) {
+    int v;
+    std::memcpy(&v, reinterpret_cast<const unsigned char*>(base) + 4 * i, 4);
+    return v;
+}
+
+// Per-thread buffers for the prepared input rows (grown, never shrunk: no allocation in the steady state).
+template <typename T>
+T* scratch(std::vector<T>& v, size_t n) {
+    if (v.size() < n) v.resize(n);
+    return v.data();
+}
+
+// ---- block kernels: rows [0, R) against panels [0, P) ----
+
+// Stores acc (+ y when accumulating) into y's panels, the last one masked to ncols_last columns.
+template <int R, int P>
+JRNN_AVX512_INLINE void store_block(__m512 (&acc)[R][P], float* y, int64_t ldy, int ncols_last, bool accumulate) {
+    const __mmask16 last = mask_first_avx512(ncols_last);
+    JRNN_UNROLL for (int r = 0; r < R; ++r)
+        JRNN_UNROLL for (int p = 0; p < P; ++p) {
+            const __mmask16 m = p == P - 1 ? last : static_cast<__mmask16>(0xFFFF);
+            float* yp = y + r * ldy + p * kPanel;
+            __m512 v = acc[r][p];
+            if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, yp));
+            _mm512_mask_storeu_ps(yp, m, v);
+        }
+}
+
+// bf16 with vdpbf16ps: xw[r] are the row's bf16 pairs as 32-bit words.
+template <int R, int P>
+JRNN_AVX512_BF16_INLINE void bf16_dp_block(const uint16_t* panels, int k_pad, const uint32_t* xw, int64_t ldxw,
+                                           float* y, int64_t ldy, int ncols_last, bool accumulate) {
+    const int64_t stride = static_cast<int64_t>(kPanel) * k_pad;  // uint16 per panel
+    __m512 acc[R][P];
+    JRNN_UNROLL for (int r = 0; r < R; ++r) JRNN_UNROLL for (int p = 0; p < P; ++p) acc[r][p] = _mm512_setzero_ps();
+    for (int kp = 0; kp < k_pad / 2; ++kp) {
+        __m512i w[P];
+        JRNN_UNROLL for (int p = 0; p < P; ++p)
+            w[p] = _mm512_load_si512(panels + p * stride + static_cast<int64_t>(kp) * 2 * kPanel);
+        JRNN_UNROLL for (int r = 0; r < R; ++r) {
+            const __m512i xv = _mm512_set1_epi32(word_at(xw, r * ldxw + kp));
+            JRNN_UNROLL for (int p = 0; p < P; ++p)
+                acc[r][p] = _mm512_dpbf16_ps(acc[r][p], (__m512bh)w[p], (__m512bh)xv);
+        }
+    }
+    store_block<R, P>(acc, y, ldy, ncols_last, accumulate);
+}
+
+// bf16 without AVX512_BF16: each weight pair widened to two f32 vectors by a shift, k in order (the ref's sums).
+template <int R, int P>
+JRNN_AVX512_INLINE void bf16_shift_block(const uint16_t* panels, int k_pad, const uint32_t* xw, int64_t ldxw,
+                                         float* y, int64_t ldy, int ncols_last, bool accumulate) {
+    const int64_t stride = static_cast<int64_t>(kPanel) * k_pad;
+    const __m512i hi_half = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
+    __m512 acc[R][P];
+    JRNN_UNROLL for (int r = 0; r < R; ++r) JRNN_UNROLL for (int p = 0; p < P; ++p) acc[r][p] = _mm512_setzero_ps();
+    for (int kp = 0; kp < k_pad / 2; ++kp) {
+        __m512 w0[P], w1[P];
+        JRNN_UNROLL for (int p = 0; p < P; ++p) {
+            const __m512i v = _mm512_load_si512(panels + p * stride + static_cast<int64_t>(kp) * 2 * kPanel);
+            w0[p] = _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));  // k = 2kp
+            w1[p] = _mm512_castsi512_ps(_mm512_and_si512(v, hi_half));  // k = 2kp + 1
+        }
+        JRNN_UNROLL for (int r = 0; r < R; ++r) {
+            const uint32_t word = static_cast<uint32_t>(word_at(xw, r * ldxw + kp));
+            const __m512 x0 = _mm512_castsi512_ps(_mm512_set1_epi32(static_cast<int>(word << 16)));
+            const __m512 x1 = _mm512_castsi512_ps(_mm512_set1_epi32(static_cast<int>(word & 0xFFFF0000u)));
+            JRNN_UNROLL for (int p = 0; p < P; ++p) {
+                acc[r][p] = _mm512_fmadd_ps(w0[p], x0, acc[r][p]);
+                acc[r][p] = _mm512_fmadd_ps(w1[p], x1, acc[r][p]);
+            }
+        }
+    }
+    store_block<R, P>(acc, y, ldy, ncols_last, accumulate);
+}
+
+// s8 with vpdpbusd: xq[r] the row's uint8 quads as 32-bit words; dequantized with the row's and the panel rows' scales.
+template <int R, int P>
+JRNN_AVX512_VNNI_INLINE void s8_vnni_block(const int8_t* panels, int k_pad, const float* scale, const int32_t* row_sum,
+                                           const uint32_t* xq, int64_t ldxq, const RowQuant* q, const uint8_t* finite,
+                                           float* y, int64_t ldy, int ncols_last, bool accumulate) {
+    const int64_t stride = static_cast<int64_t>(kPanel) * k_pad;  // bytes per panel
+    __m512i acc[R][P];
+    JRNN_UNROLL for (int r = 0; r < R; ++r) JRNN_UNROLL for (int p = 0; p < P; ++p) acc[r][p] = _mm512_setzero_si512();
+    for (int kq = 0; kq < k_pad / 4; ++kq) {
+        __m512i w[P];
+        JRNN_UNROLL for (int p = 0; p < P; ++p)
+            w[p] = _mm512_load_si512(panels + p * stride + static_cast<int64_t>(kq) * 4 * kPanel);
+        JRNN_UNROLL for (int r = 0; r < R; ++r) {
+            const __m512i xv = _mm512_set1_epi32(word_at(xq, r * ldxq + kq));
+            JRNN_UNROLL for (int p = 0; p < P; ++p) acc[r][p] = _mm512_dpbusd_epi32(acc[r][p], xv, w[p]);
+        }
+    }
+    __m512 out[R][P];
+    const __m512 nan = _mm512_set1_ps(std::numeric_limits<float>::quiet_NaN());
+    JRNN_UNROLL for (int r = 0; r < R; ++r) {
+        const __m512 sx = _mm512_set1_ps(q[r].sx);
+        const __m512i zp = _mm512_set1_epi32(q[r].zp);
+        JRNN_UNROLL for (int p = 0; p < P; ++p) {
+            const __m512i isum = _mm512_sub_epi32(acc[r][p], _mm512_mullo_epi32(zp, _mm512_loadu_si512(row_sum + p * kPanel)));
+            const __m512 v = _mm512_mul_ps(_mm512_mul_ps(sx, _mm512_loadu_ps(scale + p * kPanel)), _mm512_cvtepi32_ps(isum));
+            out[r][p] = finite[r] ? v : nan;
+        }
+    }
+    store_block<R, P>(out, y, ldy, ncols_last, accumulate);
+}
+
+// ---- drivers: panel groups outermost, row blocks of up to kMaxRows ----
+
+template <int R, int P>
+JRNN_AVX512_BF16 void bf16_dp_fn(const uint16_t* pn, int kp, const uint32_t* xw, int64_t ld, float* y, int64_t ldy,
+                                 int nl, bool acc) {
+    bf16_dp_block<R, P>(pn, kp, xw, ld, y, ldy, nl, acc);
+}
+template <int R, int P>
+JRNN_AVX512 void bf16_shift_fn(const uint16_t* pn, int kp, const uint32_t* xw, int64_t ld, float* y, int64_t ldy,
+                               int nl, bool acc) {
+    bf16_shift_block<R, P>(pn, kp, xw, ld, y, ldy, nl, acc);
+}
+template <int R, int P>
+JRNN_AVX512_VNNI void s8_vnni_fn(const int8_t* pn, int kp, const float* sc, const int32_t* rs, const uint32_t* xq,
+                                 int64_t ld, const RowQuant* q, const uint8_t* fin, float* y, int64_t ldy, int nl,
+                                 bool acc) {
+    s8_vnni_block<R, P>(pn, kp, sc, rs, xq, ld, q, fin, y, ldy, nl, acc);
+}
+
+// Calls F<rows, panels> for rows in 1..kMaxRows, panels in 1..kPanels.
+template <template <int, int> class F, int R = 1, int P = 1, typename... A>
+JRNN_AVX512_INLINE void dispatch_block(int rows, int panels, A... a) {
+    if constexpr (R > kMaxRows) {
+        return;
+    } else if constexpr (P > kPanels) {
+        dispatch_block<F, R + 1, 1>(rows, panels, a...);
+    } else {
+        if (rows == R && panels == P) F<R, P>::call(a...);
+        else dispatch_block<F, R, P + 1>(rows, panels, a...);
+    }
+}
+
+template <int R, int P>
+struct Bf16Dp {
+    static void call(const uint16_t* pn, int kp, const uint32_t* xw, int64_t ld, float* y, int64_t ldy, int nl, bool acc) {
+        bf16_dp_fn<R, P>(pn, kp, xw, ld, y, ldy, nl, acc);
+    }
+};
+template <int R, int P>
+struct Bf16Shift {
+    static void call(const uint16_t* pn, int kp, const uint32_t* xw, int64_t ld, float* y, int64_t ldy, int nl, bool acc) {
+        bf16_shift_fn<R, P>(pn, kp, xw, ld, y, ldy, nl, acc);
+    }
+};
+template <int R, int P>
+struct S8Vnni {
+    static void call(const int8_t* pn, int kp, const float* sc, const int32_t* rs, const uint32_t* xq, int64_t ld,
+                     const RowQuant* q, const uint8_t* fin, float* y, int64_t ldy, int nl, bool acc) {
+        s8_vnni_fn<R, P>(pn, kp, sc, rs, xq, ld, q, fin, y, ldy, nl, acc);
+    }
+};
+
+#undef JRNN_UNROLL
+
+thread_local std::vector<uint16_t> t_bf16;
+thread_local std::vector<uint8_t> t_u8;
+thread_local std::vector<RowQuant> t_quant;
+thread_local std::vector<uint8_t> t_finite;
+
+template <template <int, int> class F>
+JRNN_AVX512 void bf16_product(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
+                              bool accumulate) {
+    const int kp = w.k_pad;
+    uint16_t* xb = scratch(t_bf16, static_cast<size_t>(B) * kp);
+    round_rows_bf16(B, x, ldx, w.k, kp, xb);
+    const uint32_t* xw = reinterpret_cast<const uint32_t*>(xb);
+    const int panels = w.n_pad / kPanel;
+    for (int p0 = 0; p0 < panels; p0 += kPanels) {
+        const int np = panels - p0 < kPanels ? panels - p0 : kPanels;
+        const int ncols_last = w.n - (p0 + np - 1) * kPanel < kPanel ? w.n - (p0 + np - 1) * kPanel : kPanel;
+        const uint16_t* group = w.bf16 + static_cast<int64_t>(p0) * kPanel * kp;
+        for (int b = 0; b < B; b += kMaxRows) {
+            const int rows = B - b < kMaxRows ? B - b : kMaxRows;
+            dispatch_block<F>(rows, np, group, kp, xw + static_cast<int64_t>(b) * kp / 2, static_cast<int64_t>(kp / 2),
+                              y + b * ldy + p0 * kPanel, ldy, ncols_last, accumulate);
+        }
+    }
+}
+
+}  // namespace
+
+// The ISA's choice, made once: vdpbf16ps where the CPU has AVX512_BF16.
+JRNN_AVX512 void gemm_packed_bf16_f32(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
+                                      bool accumulate) {
+    static const bool dp = cpu_has_avx512_bf16();
+    if (dp) gemm_packed_bf16_f32_dp(w, B, x, ldx, y, ldy, accumulate);
+    else gemm_packed_bf16_f32_shift(w, B, x, ldx, y, ldy, accumulate);
+}
+
+JRNN_AVX512_BF16 void gemm_packed_bf16_f32_dp(const Packed& w, int B, const float* x, int64_t ldx, float* y,
+                                              int64_t ldy, bool accumulate) {
+    bf16_product<Bf16Dp>(w, B, x, ldx, y, ldy, accumulate);
+}
+
+JRNN_AVX512 void gemm_packed_bf16_f32_shift(const Packed& w, int B, const float* x, int64_t ldx, float* y,
+                                            int64_t ldy, bool accumulate) {
+    bf16_product<Bf16Shift>(w, B, x, ldx, y, ldy, accumulate);
+}
+
+JRNN_AVX512 void gemm_packed_s8_u8(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
+                                   bool accumulate) {
+    static const bool vnni = cpu_has_avx512_vnni();
+    if (vnni) gemm_packed_s8_u8_vnni(w, B, x, ldx, y, ldy, accumulate);
+    else avx2::gemm_packed_s8_u8(w, B, x, ldx, y, ldy, accumulate);
+}
+
+JRNN_AVX512_VNNI void gemm_packed_s8_u8_vnni(const Packed& w, int B, const float* x, int64_t ldx, float* y,
+                                             int64_t ldy, bool accumulate) {
+    const int kp = w.k_pad;
+    uint8_t* xq = scratch(t_u8, static_cast<size_t>(B) * kp);
+    RowQuant* q = scratch(t_quant, static_cast<size_t>(B));
+    uint8_t* fin = scratch(t_finite, static_cast<size_t>(B));
+    quantize_rows_u8(B, x, ldx, w.k, kp, xq, q, fin);
+    const uint32_t* xw = reinterpret_cast<const uint32_t*>(xq);
+    const int panels = w.n_pad / kPanel;
+    for (int p0 = 0; p0 < panels; p0 += kPanels) {
+        const int np = panels - p0 < kPanels ? panels - p0 : kPanels;
+        const int ncols_last = w.n - (p0 + np - 1) * kPanel < kPanel ? w.n - (p0 + np - 1) * kPanel : kPanel;
+        const int8_t* group = w.s8 + static_cast<int64_t>(p0) * kPanel * kp;
+        for (int b = 0; b < B; b += kMaxRows) {
+            const int rows = B - b < kMaxRows ? B - b : kMaxRows;
+            dispatch_block<S8Vnni>(rows, np, group, kp, w.scale + p0 * kPanel, w.row_sum + p0 * kPanel,
+                                   xw + static_cast<int64_t>(b) * kp / 4, static_cast<int64_t>(kp / 4), q + b, fin + b,
+                                   y + b * ldy + p0 * kPanel, ldy, ncols_last, accumulate);
+        }
+    }
+}
+
+}  // namespace jrnn::avx512

@@ -1,0 +1,139 @@
+// AVX-512 kernels (twins of ref/ and avx2/, same signatures, see kernels.h) and the vector math they share.
+// F, BW, DQ and VL only (Skylake-SP, Ice Lake, Sapphire Rapids, Zen 4, Zen 5). Like avx2/, nothing is built with
+// -mavx512f: every function, inline helpers included, carries JRNN_AVX512, so no AVX-512 code can leak into code
+// that runs before the registry has checked the CPU. Tails use opmasks (16 lanes), never scalar remainders.
+#ifndef JRNN_AVX512_KERNELS_AVX512_H
+#define JRNN_AVX512_KERNELS_AVX512_H
+
+#include <immintrin.h>
+
+#include "kernels.h"
+
+#define JRNN_AVX512_TARGET "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"
+#define JRNN_AVX512 __attribute__((target(JRNN_AVX512_TARGET)))
+#define JRNN_AVX512_INLINE inline __attribute__((target(JRNN_AVX512_TARGET), always_inline))
+
+namespace jrnn::avx512 {
+
+JRNN_AVX512 void sigmoid_f32(const float* x, float* y, int64_t n);
+JRNN_AVX512 void tanh_f32(const float* x, float* y, int64_t n);
+JRNN_AVX512 void exp_f32(const float* x, float* y, int64_t n);
+JRNN_AVX512 void gemm_packed_f32(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
+                                 bool accumulate);
+JRNN_AVX512 void gemm_packed_bf16_f32(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
+                                      bool accumulate);
+JRNN_AVX512 void gemm_packed_s8_u8(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
+                                   bool accumulate);
+// The variants the two above choose between by CPU (tests call each where the CPU has what it needs):
+// vdpbf16ps (AVX512_BF16) or widening shifts; vpdpbusd (AVX512_VNNI) or avx2::gemm_packed_s8_u8.
+__attribute__((target(JRNN_AVX512_TARGET ",avx512bf16"))) void gemm_packed_bf16_f32_dp(
+    const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy, bool accumulate);
+JRNN_AVX512 void gemm_packed_bf16_f32_shift(const Packed& w, int B, const float* x, int64_t ldx, float* y,
+                                            int64_t ldy, bool accumulate);
+__attribute__((target(JRNN_AVX512_TARGET ",avx512vnni"))) void gemm_packed_s8_u8_vnni(
+    const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy, bool accumulate);
+JRNN_AVX512 void lstm_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh, float* c,
+                               float* h, const uint8_t* active, bool sigmoid_candidate);
+JRNN_AVX512 void gru_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh,
+                              const float* b_hn, float* h, const uint8_t* active);
+JRNN_AVX512 void gru_gates_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh,
+                               const float* h, float* z, float* rh, const uint8_t* active);
+JRNN_AVX512 void gru_update_f32(int B, int H, const float* gx_n, int64_t ldgx, const float* ghn, int64_t ldgh,
+                                const float* z, float* h, const uint8_t* active);
+JRNN_AVX512 void rnn_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh, float* h,
+                              const uint8_t* active, bool relu);
+JRNN_AVX512 void attn_additive_f32(int M, int S, int A, const float* qproj, const float* keys, const float* v,
+                                   float* scores);
+JRNN_AVX512 void attn_dot_f32(int M, int S, int Dm, const float* q, const float* mem, float* scores);
+JRNN_AVX512 void attn_context_f32(int M, int S, int Dm, const float* alpha, const float* mem, float* ctx);
+JRNN_AVX512 int softmax_f32(int M, int N, const float* x, const uint8_t* valid, float* y);
+JRNN_AVX512 int log_softmax_f32(int M, int N, const float* x, const uint8_t* valid, float* y);
+JRNN_AVX512 void lstm_cell_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                                    int64_t ldgh, float* c, float* h, const uint8_t* active, bool sigmoid_candidate);
+JRNN_AVX512 void gru_cell_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                                   int64_t ldgh, const float* b_hn, float* h, const uint8_t* active);
+JRNN_AVX512 void gru_gates_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                                    int64_t ldgh, const float* h, float* z, float* rh, const uint8_t* active);
+JRNN_AVX512 void gru_update_cols_f32(int B, int H, int j0, int j1, const float* gx_n, int64_t ldgx,
+                                     const float* ghn, int64_t ldgh, const float* z, float* h, const uint8_t* active);
+JRNN_AVX512 void rnn_cell_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                                   int64_t ldgh, float* h, const uint8_t* active, bool relu);
+
+// ---- lane masks for tails ----
+
+// Lanes 0..rem-1 (rem in 0..16). Masked loads and stores never touch the other lanes' memory (fault suppression).
+JRNN_AVX512_INLINE __mmask16 mask_first_avx512(int64_t rem) {
+    return rem >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << rem) - 1u);
+}
+
+// Full (Masked = false) or masked 16-lane access, so a cell's block body is written once for both.
+template <bool Masked>
+JRNN_AVX512_INLINE __m512 load16_avx512(const float* p, __mmask16 m) {
+    return Masked ? _mm512_maskz_loadu_ps(m, p) : _mm512_loadu_ps(p);
+}
+template <bool Masked>
+JRNN_AVX512_INLINE void store16_avx512(float* p, __mmask16 m, __m512 v) {
+    if (Masked) {
+        _mm512_mask_storeu_ps(p, m, v);
+    } else {
+        _mm512_storeu_ps(p, v);
+    }
+}
+
+// ---- vector math: exp, sigmoid, tanh on 16 floats ----
+// The same algorithms, constants and operation order as avx2/kernels_avx2.h (its comments give the accuracy
+// measured against float64); test_activation holds both to the same bounds. min/max keep their SSE semantics
+// here (the second operand is returned when either is NaN), so NaN propagates the same way.
+
+JRNN_AVX512_INLINE __m512 exp_avx512(__m512 x) {
+    x = _mm512_max_ps(_mm512_set1_ps(-104.0f), _mm512_min_ps(_mm512_set1_ps(89.0f), x));  // x second: NaN stays
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860682030941723212e-6f), r);
+    __m512 q = _mm512_set1_ps(1.3926175888627768e-3f);
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(8.363173343241215e-3f));
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(4.1666556149721146e-2f));
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.6666577756404877e-1f));
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(0.5f));
+    const __m512 p = _mm512_fmadd_ps(_mm512_mul_ps(r, r), q, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    // 2^n as two factors 2^n1 * 2^n2 (n in [-150, 129]): results fall gradually through the subnormals
+    const __m512i ni = _mm512_cvtps_epi32(n);
+    const __m512i n1 = _mm512_srai_epi32(ni, 1);
+    const __m512i n2 = _mm512_sub_epi32(ni, n1);
+    const __m512i bias = _mm512_set1_epi32(127);
+    const __m512 s1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n1, bias), 23));
+    const __m512 s2 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n2, bias), 23));
+    return _mm512_mul_ps(_mm512_mul_ps(p, s1), s2);
+}
+
+// 1/(1+e^-x) through e = e^-|x|: x >= 0 gives 1/(1+e), x < 0 (or NaN) gives e/(1+e).
+JRNN_AVX512_INLINE __m512 sigmoid_avx512(__m512 x) {
+    const __m512 e = exp_avx512(_mm512_or_ps(x, _mm512_set1_ps(-0.0f)));  // e^-|x|
+    const __m512 s = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+    const __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_NGE_UQ);  // x < 0 or NaN
+    return _mm512_mask_mul_ps(s, neg, e, s);
+}
+
+// tanh: an odd polynomial below |x| = 0.625, (1-e)/(1+e) with e = e^-2|x| above; the sign copied back.
+JRNN_AVX512_INLINE __m512 tanh_avx512(__m512 x) {
+    const __m512 sign = _mm512_set1_ps(-0.0f);
+    const __m512 ax = _mm512_andnot_ps(sign, x);
+    const __m512 u = _mm512_mul_ps(ax, ax);
+    __m512 p = _mm512_set1_ps(-6.096714176237583e-3f);
+    p = _mm512_fmadd_ps(p, u, _mm512_set1_ps(2.0997179672122e-2f));
+    p = _mm512_fmadd_ps(p, u, _mm512_set1_ps(-5.385090783238411e-2f));
+    p = _mm512_fmadd_ps(p, u, _mm512_set1_ps(1.333276927471161e-1f));
+    p = _mm512_fmadd_ps(p, u, _mm512_set1_ps(-3.33333283662796e-1f));
+    const __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(ax, u), p, ax);
+    const __m512 e = exp_avx512(_mm512_mul_ps(ax, _mm512_set1_ps(-2.0f)));
+    const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512 large = _mm512_div_ps(_mm512_sub_ps(one, e), _mm512_add_ps(one, e));
+    const __mmask16 is_small = _mm512_cmp_ps_mask(ax, _mm512_set1_ps(0.625f), _CMP_LT_OQ);  // false for NaN
+    const __m512 t = _mm512_mask_blend_ps(is_small, large, small);
+    return _mm512_or_ps(t, _mm512_and_ps(x, sign));
+}
+
+}  // namespace jrnn::avx512
+
+#endif
