@@ -34,6 +34,7 @@ bool same_bits(const float* a, const float* b, size_t n) { return std::memcmp(a,
 int check_gemm(std::mt19937& rng, int isa) {
     const jrnn::KernelTable& plain = jrnn::kernels();
     const jrnn::KernelTable& inv = jrnn::invariant_kernels(plain);
+    CHECK(inv.gemm_batch_invariant, "isa %d: the invariant table says its product is batch-dependent", isa);
     int plain_differs = 0;
     const int shapes[][2] = {{16, 8}, {33, 17}, {1024, 256}, {48, 61}, {7, 3}, {64, 130}, {20, 1}};
     for (const auto& nk : shapes) {
