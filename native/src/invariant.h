@@ -15,8 +15,9 @@ JRNN_AVX2 void gemm_packed_inv_f32(const Packed& w, int B, const float* x, int64
                                    bool accumulate);
 }  // namespace avx2
 
-// base with its gemm_packed_f32 replaced by a batch-invariant one. ref's is invariant already (one chain per output
-// in k order), so is any other ISA whose gemm uses one k-split for every row block; only avx2's is replaced.
+// The table of base's ISA with a batch-invariant gemm_packed_f32 (gemm_batch_invariant true): base itself when its
+// product is invariant already (ref: one chain per output in k order; avx512: one k-split for every row block),
+// avx2's with gemm_packed_inv_f32, any other ISA's with the scalar product.
 const KernelTable& invariant_kernels(const KernelTable& base);
 
 }  // namespace jrnn

@@ -1,7 +1,7 @@
 // Batch invariance (JRNN_RUN_BATCH_INVARIANT): a row's results are bit-identical whatever the batch size, the row's
 // position and the other rows — for the invariant product itself and for the recurrent driver's step and forward
 // (every cell variant, two layers, a projection, lengths, bidirectional, batch >= 16, 1 and 2 threads with every
-// split forced). Runs on every ISA this CPU supports: ISA ids are tried from 0 up until kMaxIsa; the ones this
+// split forced, fp32, bf16 and int8 weights). Runs on every ISA this CPU supports: ISA ids are tried from 0 up until kMaxIsa; the ones this
 // machine cannot run are named as skipped. The plain (batch-dependent) product is measured too and only reported.
 #include <algorithm>
 #include <cstdint>
@@ -34,6 +34,7 @@ bool same_bits(const float* a, const float* b, size_t n) { return std::memcmp(a,
 int check_gemm(std::mt19937& rng, int isa) {
     const jrnn::KernelTable& plain = jrnn::kernels();
     const jrnn::KernelTable& inv = jrnn::invariant_kernels(plain);
+    CHECK(inv.gemm_batch_invariant, "isa %d: the invariant table says its product is batch-dependent", isa);
     int plain_differs = 0;
     const int shapes[][2] = {{16, 8}, {33, 17}, {1024, 256}, {48, 61}, {7, 3}, {64, 130}, {20, 1}};
     for (const auto& nk : shapes) {
@@ -74,9 +75,15 @@ struct Net {
     int Hout() const { return P > 0 ? P : H; }
 };
 
+int g_precision = JRNN_PRECISION_FP32;  // of the stacks build() makes
+
 jrnn_rnn* build(const Net& n, std::mt19937& rng) {
     jrnn_rnn* r = jrnn_rnn_create(n.cell, n.flags, n.L, n.D, n.I, n.H, n.P);
     if (!r) return nullptr;
+    if (jrnn_rnn_set_precision(r, g_precision) != JRNN_OK) {
+        jrnn_rnn_destroy(r);
+        return nullptr;
+    }
     const float scale = 1.0f / static_cast<float>(n.H);
     for (int l = 0; l < n.L; ++l)
         for (int d = 0; d < n.D; ++d) {
@@ -118,6 +125,7 @@ void check_step(const Net& n, std::mt19937& rng, int isa) {
                 std::memcpy(&h[(static_cast<size_t>(l) * B + pos[i]) * Ho], &hb[i][static_cast<size_t>(l) * Ho], sizeof(float) * Ho);
                 std::memcpy(&c[(static_cast<size_t>(l) * B + pos[i]) * H], &cb[i][static_cast<size_t>(l) * H], sizeof(float) * H);
             }
+        CHECK(jrnn_rnn_step_ex(r, B, x.data(), h.data(), c.data(), y.data(), 2) == JRNN_ERR_ARG, "unknown option");
         CHECK(jrnn_rnn_step_ex(r, B, x.data(), h.data(), c.data(), y.data(), JRNN_RUN_BATCH_INVARIANT) == JRNN_OK, "step");
         for (int i = 0; i < kWatched; ++i) {
             std::vector<float> y1(Ho);
@@ -130,8 +138,8 @@ void check_step(const Net& n, std::mt19937& rng, int isa) {
             }
             ok = ok && same_bits(h1[i].data(), hb[i].data(), h1[i].size());
             if (n.cell == JRNN_CELL_LSTM) ok = ok && same_bits(c1[i].data(), cb[i].data(), c1[i].size());
-            CHECK(ok, "isa %d step cell %d flags %d L%d H%d P%d: row at %d of B=%d differs from the row alone (step %d)",
-                  isa, n.cell, n.flags, L, H, n.P, pos[i], B, step);
+            CHECK(ok, "isa %d precision %d step cell %d flags %d L%d H%d P%d: row at %d of B=%d differs from the row alone "
+                  "(step %d)", isa, g_precision, n.cell, n.flags, L, H, n.P, pos[i], B, step);
         }
     }
     jrnn_rnn_destroy(r);
@@ -172,8 +180,8 @@ void check_forward(const Net& n, std::mt19937& rng, int isa) {
                 ok = ok && same_bits(&hnb[static_cast<size_t>(i) * Ho], &hn[(static_cast<size_t>(i) * B + b) * Ho], Ho);
                 if (n.cell == JRNN_CELL_LSTM) ok = ok && same_bits(&cnb[static_cast<size_t>(i) * H], &cn[(static_cast<size_t>(i) * B + b) * H], H);
             }
-            CHECK(ok, "isa %d forward cell %d flags %d L%d D%d H%d P%d: sequence %d (length %d) of B=%d differs from it alone",
-                  isa, n.cell, n.flags, n.L, n.D, H, n.P, b, len[b], B);
+            CHECK(ok, "isa %d precision %d forward cell %d flags %d L%d D%d H%d P%d: sequence %d (length %d) of B=%d differs "
+                  "from it alone", isa, g_precision, n.cell, n.flags, n.L, n.D, H, n.P, b, len[b], B);
         }
     }
     jrnn_rnn_destroy(r);
@@ -195,7 +203,8 @@ int main() {
     std::string skipped;
     for (int isa = 0; isa < kMaxIsa; ++isa) {
         if (jrnn_set_isa(isa) != JRNN_OK) {
-            skipped += " " + std::to_string(isa);
+            skipped += ' ';
+            skipped += std::to_string(isa);
             continue;
         }
         ++ran;
@@ -205,9 +214,13 @@ int main() {
         for (int threads : {1, 2}) {
             jrnn::set_threads(threads);
             jrnn::set_min_parallel_work(threads == 1 ? saved_work : 0);  // with 2 threads: every split forced
-            for (const Net& n : nets) check_step(n, rng, isa);
-            for (const Net& n : nets) check_forward(n, rng, isa);
-            for (const Net& n : bidir) check_forward(n, rng, isa);
+            for (int precision : {JRNN_PRECISION_FP32, JRNN_PRECISION_BF16, JRNN_PRECISION_INT8}) {
+                g_precision = precision;
+                for (const Net& n : nets) check_step(n, rng, isa);
+                for (const Net& n : nets) check_forward(n, rng, isa);
+                for (const Net& n : bidir) check_forward(n, rng, isa);
+            }
+            g_precision = JRNN_PRECISION_FP32;
         }
         jrnn::set_min_parallel_work(saved_work);
     }

@@ -308,24 +308,22 @@ abstract class NativeRecurrent implements RecurrentLayer {
      * are [L,B,*] views into its state arena).
      */
     void stepRaw(int B, FloatPointer x, FloatPointer h, FloatPointer c, FloatPointer y, int options) {
-        lock.readLock().lock();
+        JrnnNative.RnnHandle hd = handle.acquire();
         try {
-            check(JrnnNative.jrnn_rnn_step_ex(handle(), B, x, h, c, y, options), "step");
+            check(JrnnNative.jrnn_rnn_step_ex(hd, B, x, h, c, y, options), "step");
         } finally {
-            lock.readLock().unlock();
-            java.lang.ref.Reference.reachabilityFence(this);
+            handle.release();
         }
     }
 
     /** A forward on raw native buffers with {@code _ex} options (the batcher validated everything). */
     void forwardRaw(int T, int B, FloatPointer x, IntPointer lengths, FloatPointer h0, FloatPointer c0, FloatPointer y,
                     FloatPointer hn, FloatPointer cn, int options) {
-        lock.readLock().lock();
+        JrnnNative.RnnHandle hd = handle.acquire();
         try {
-            check(JrnnNative.jrnn_rnn_forward_ex(handle(), T, B, x, lengths, h0, c0, y, hn, cn, options), "forward");
+            check(JrnnNative.jrnn_rnn_forward_ex(hd, T, B, x, lengths, h0, c0, y, hn, cn, options), "forward");
         } finally {
-            lock.readLock().unlock();
-            java.lang.ref.Reference.reachabilityFence(this);
+            handle.release();
         }
     }
 

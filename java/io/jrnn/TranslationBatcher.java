@@ -113,7 +113,7 @@ public final class TranslationBatcher implements AutoCloseable {
      * {@link Seq2Seq#greedy(int[], int)} returns.
      *
      * @param timeout how long the request may wait to start (null: no limit)
-     * @throws IllegalArgumentException for a null or empty source or maxLen < 1
+     * @throws IllegalArgumentException for a null or empty source or {@code maxLen < 1}
      * @throws IllegalStateException after {@link #close}
      * @throws RejectedExecutionException when the queue is full
      */

@@ -45,7 +45,7 @@ import io.jrnn.bench.Cases.Case;
  * machine's other load shows in the spread between repeats, so compare within one run.
  *
  * <pre>java -cp ... io.jrnn.bench.BatcherBench [--seconds=3] [--warmup=1] [--clients=1,8,64,256]
- *     [--max-delay-us=1000] [--engines=jrnn,batcher,batcher-plain,ort,translate,translate-batcher] [--out=FILE.md]
+ *     [--max-delay-us=1000] [--max-batch=64] [--engines=jrnn,batcher,batcher-plain,ort,translate,translate-batcher] [--out=FILE.md]
  *     [--png=FILE.png]</pre>
  */
 public final class BatcherBench {
@@ -67,6 +67,8 @@ public final class BatcherBench {
         default void close() throws Exception {}
     }
 
+    static int maxBatch = 64;
+
     record Result(String engine, int clients, double perSecond, double p50, double p99, double p999, long count) {}
 
     public static void main(String[] args) throws Exception {
@@ -79,6 +81,7 @@ public final class BatcherBench {
         double warmup = Double.parseDouble(opt.getOrDefault("warmup", "1"));
         int[] clients = Arrays.stream(opt.getOrDefault("clients", "1,8,64,256").split(",")).mapToInt(Integer::parseInt).toArray();
         Duration maxDelay = Duration.ofNanos(1000L * Long.parseLong(opt.getOrDefault("max-delay-us", "1000")));
+        maxBatch = Integer.parseInt(opt.getOrDefault("max-batch", "64"));
         List<String> engines = List.of(opt.getOrDefault("engines", "jrnn,batcher,batcher-plain,ort,translate,translate-batcher").split(","));
 
         Case c = Cases.byName("lstm-b1");
@@ -87,7 +90,7 @@ public final class BatcherBench {
         StringBuilder out = new StringBuilder();
         out.append("CPU: ").append(cpuName()).append("; ").append(Runtime.getRuntime().availableProcessors())
                 .append(" processors; jrnn threads ").append(Jrnn.threads()).append(", ISA ").append(Jrnn.isa())
-                .append("; maxDelay ").append(maxDelay.toNanos() / 1000).append(" us, maxBatch 64; ").append(seconds)
+                .append("; maxDelay ").append(maxDelay.toNanos() / 1000).append(" us, maxBatch ").append(maxBatch).append("; ").append(seconds)
                 .append(" s per point after ").append(warmup).append(" s warm-up\n\n");
         System.out.print(out);
         try (StateDict sd = StateDict.load(Cases.file(c)); RecurrentLayer layer = Cases.load(c, sd)) {
@@ -178,7 +181,7 @@ public final class BatcherBench {
                 };
             case "batcher":
             case "batcher-plain": {
-                StreamBatcher b = StreamBatcher.builder(layer).maxBatch(64).maxDelay(maxDelay).maxSessions(512)
+                StreamBatcher b = StreamBatcher.builder(layer).maxBatch(maxBatch).maxDelay(maxDelay).maxSessions(512)
                         .batchInvariant(name.equals("batcher")).build();
                 return new Engine() {
                     public Client client(int id) {
@@ -220,7 +223,7 @@ public final class BatcherBench {
                         .filter(l -> !l.startsWith("#") && !l.isEmpty()).map(l -> l.split("\t")[0]).toList();
                 Seq2Seq m = Seq2Seq.load(model);
                 TranslationBatcher tb = name.equals("translate-batcher")
-                        ? TranslationBatcher.builder(m).maxBatch(64).maxDelay(maxDelay).build() : null;
+                        ? TranslationBatcher.builder(m).maxBatch(maxBatch).maxDelay(maxDelay).build() : null;
                 return new Engine() {
                     public Client client(int id) {
                         return new Client() {
