@@ -41,6 +41,9 @@ abstract class Attention implements AutoCloseable {
     @Override
     public abstract void close();
 
+    /** Bytes of the attention's weights held natively (its projections in their precision, v in float32). */
+    abstract long weightBytes();
+
     static void check(int rc, String what) {
         if (rc != JrnnNative.OK) throw new IllegalStateException(what + " failed (status " + rc + ")");
     }
@@ -72,6 +75,11 @@ abstract class Attention implements AutoCloseable {
         @Override
         int scratchWidth() {
             return query.n;
+        }
+
+        @Override
+        long weightBytes() {
+            return query.weightBytes() + key.weightBytes() + 4L * v.size();
         }
 
         @Override
@@ -108,6 +116,11 @@ abstract class Attention implements AutoCloseable {
         @Override
         int scratchWidth() {
             return 0;
+        }
+
+        @Override
+        long weightBytes() {
+            return general == null ? 0 : general.weightBytes();
         }
 
         @Override

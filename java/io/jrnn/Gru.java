@@ -22,8 +22,8 @@ public final class Gru extends NativeRecurrent {
 
     private final Reset reset;
 
-    private Gru(StateDict sd, String prefix, Reset reset) {
-        super(sd, prefix, Cell.GRU, reset == Reset.BEFORE ? JrnnNative.GRU_RESET_BEFORE : 0);
+    private Gru(StateDict sd, String prefix, Reset reset, Precision precision) {
+        super(sd, prefix, Cell.GRU, reset == Reset.BEFORE ? JrnnNative.GRU_RESET_BEFORE : 0, precision);
         this.reset = reset;
     }
 
@@ -34,8 +34,18 @@ public final class Gru extends NativeRecurrent {
 
     /** Loads a GRU with the given reset placement. */
     public static Gru load(StateDict sd, String prefix, Reset reset) {
+        return load(sd, prefix, reset, Precision.FP32);
+    }
+
+    /** Loads a PyTorch GRU (reset after the matmul) with its weight matrices in the given precision (SPEC §1.5). */
+    public static Gru load(StateDict sd, String prefix, Precision precision) {
+        return load(sd, prefix, Reset.AFTER, precision);
+    }
+
+    /** Loads a GRU with the given reset placement and weight precision. */
+    public static Gru load(StateDict sd, String prefix, Reset reset, Precision precision) {
         if (reset == null) throw new IllegalArgumentException("reset must not be null");
-        return new Gru(sd, prefix, reset);
+        return new Gru(sd, prefix, reset, precision);
     }
 
     public Reset reset() {

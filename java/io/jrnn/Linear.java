@@ -21,19 +21,32 @@ import io.jrnn.internal.JrnnNative;
  */
 public final class Linear implements AutoCloseable {
     final int n, k;
+    private final Precision precision;
+    private final long weightBytes;
     private final NativeHandle<JrnnNative.LinearHandle> handle;
 
-    /** {@code w[N,K]} row-major, {@code b[N]} or null. */
-    Linear(FloatPointer w, FloatPointer b, int n, int k) {
+    /** {@code w[N,K]} row-major, {@code b[N]} or null; W stored in the given precision. */
+    Linear(FloatPointer w, FloatPointer b, int n, int k, Precision precision) {
+        if (precision == null) throw new IllegalArgumentException("precision must not be null");
+        if (precision == Precision.INT8 && k > Precision.INT8_MAX_INPUTS) {
+            throw new IllegalArgumentException("INT8 takes at most " + Precision.INT8_MAX_INPUTS + " inputs per product "
+                    + "(exact int32 sums); this linear layer has in_features " + k);
+        }
         this.n = n;
         this.k = k;
-        JrnnNative.LinearHandle h = JrnnNative.jrnn_linear_create(n, k, w, b);
+        this.precision = precision;
+        JrnnNative.LinearHandle h = JrnnNative.jrnn_linear_create_ex(n, k, w, b, precision.nativeId());
         if (h == null || h.isNull()) throw new OutOfMemoryError("cannot allocate a linear layer [" + n + ", " + k + "]");
+        this.weightBytes = JrnnNative.jrnn_linear_weight_bytes(h);
         this.handle = new NativeHandle<>(h, JrnnNative::jrnn_linear_destroy, "linear layer");
     }
 
     static Linear of(Tensor w, Tensor b) {
-        return new Linear(w.pointer(), b == null ? null : b.pointer(), w.dim(0), w.dim(1));
+        return of(w, b, Precision.FP32);
+    }
+
+    static Linear of(Tensor w, Tensor b, Precision precision) {
+        return new Linear(w.pointer(), b == null ? null : b.pointer(), w.dim(0), w.dim(1), precision);
     }
 
     /**
@@ -41,6 +54,12 @@ public final class Linear implements AutoCloseable {
      * [out_features]} (PyTorch's names and layouts).
      */
     public static Linear load(StateDict sd, String prefix) {
+        return load(sd, prefix, Precision.FP32);
+    }
+
+    /** {@link #load(StateDict, String)} with the weight stored in the given precision (SPEC §1.5; the bias stays float32). */
+    public static Linear load(StateDict sd, String prefix, Precision precision) {
+        if (precision == null) throw new IllegalArgumentException("precision must not be null");
         if (sd == null) throw new IllegalArgumentException("state dict must not be null");
         if (prefix == null) throw new IllegalArgumentException("prefix must not be null (use \"\" for none)");
         String p = prefix.isEmpty() ? "" : prefix + ".";
@@ -58,7 +77,7 @@ public final class Linear implements AutoCloseable {
             }
         }
         try (Tensor w = sd.tensor(wn); Tensor b = sd.contains(bn) ? sd.tensor(bn) : null) {
-            return of(w, b);
+            return of(w, b, precision);
         }
     }
 
@@ -130,6 +149,16 @@ public final class Linear implements AutoCloseable {
         return n;
     }
 
+    /** The precision the weight is stored and multiplied in. */
+    public Precision precision() {
+        return precision;
+    }
+
+    /** Bytes of the packed weight (scales and row sums included) and the bias, held natively. */
+    public long weightBytes() {
+        return weightBytes;
+    }
+
     /** Frees the native weights after the calls in flight; idempotent. */
     @Override
     public void close() {
@@ -138,6 +167,6 @@ public final class Linear implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Linear(in_features=" + k + ", out_features=" + n + ")";
+        return "Linear(in_features=" + k + ", out_features=" + n + (precision == Precision.FP32 ? "" : ", " + precision) + ")";
     }
 }

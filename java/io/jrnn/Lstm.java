@@ -25,9 +25,9 @@ public final class Lstm extends NativeRecurrent {
 
     private final Candidate candidate;
 
-    private Lstm(StateDict sd, String prefix, Candidate candidate) {
+    private Lstm(StateDict sd, String prefix, Candidate candidate, Precision precision) {
         super(sd, prefix, Cell.LSTM,
-                candidate == Candidate.SIGMOID ? JrnnNative.LSTM_SIGMOID_CANDIDATE : 0);
+                candidate == Candidate.SIGMOID ? JrnnNative.LSTM_SIGMOID_CANDIDATE : 0, precision);
         this.candidate = candidate;
     }
 
@@ -38,8 +38,18 @@ public final class Lstm extends NativeRecurrent {
 
     /** Loads an LSTM with the given candidate activation. */
     public static Lstm load(StateDict sd, String prefix, Candidate candidate) {
+        return load(sd, prefix, candidate, Precision.FP32);
+    }
+
+    /** Loads a PyTorch LSTM with its weight matrices in the given precision (SPEC §1.5). */
+    public static Lstm load(StateDict sd, String prefix, Precision precision) {
+        return load(sd, prefix, Candidate.TANH, precision);
+    }
+
+    /** Loads an LSTM with the given candidate activation and weight precision. */
+    public static Lstm load(StateDict sd, String prefix, Candidate candidate, Precision precision) {
         if (candidate == null) throw new IllegalArgumentException("candidate must not be null");
-        return new Lstm(sd, prefix, candidate);
+        return new Lstm(sd, prefix, candidate, precision);
     }
 
     /** proj_size (0 when the LSTM has no projection). */

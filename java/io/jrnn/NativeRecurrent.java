@@ -25,8 +25,13 @@ abstract class NativeRecurrent implements RecurrentLayer {
 
     private static final ThreadLocal<IntPointer> LENGTHS = new ThreadLocal<>();
 
-    NativeRecurrent(StateDict sd, String prefix, Cell cell, int flags) {
+    final Precision precision;
+    private final long weightBytes;
+
+    NativeRecurrent(StateDict sd, String prefix, Cell cell, int flags, Precision precision) {
         if (sd == null) throw new IllegalArgumentException("state dict must not be null");
+        if (precision == null) throw new IllegalArgumentException("precision must not be null");
+        this.precision = precision;
         if (prefix == null) throw new IllegalArgumentException("prefix must not be null (use \"\" for none)");
         this.cell = cell;
         this.kind = cell.kind();
@@ -72,12 +77,22 @@ abstract class NativeRecurrent implements RecurrentLayer {
         this.outputSize = projSize > 0 ? projSize : hiddenSize;
         final boolean bias = sd.contains(p + "bias_ih_l0");
 
+        if (precision == Precision.INT8) {
+            int widest = Math.max(inputSize, Math.max(numDirections * outputSize, hiddenSize));
+            if (widest > Precision.INT8_MAX_INPUTS) {
+                throw new IllegalArgumentException("INT8 takes at most " + Precision.INT8_MAX_INPUTS + " inputs per "
+                        + "product (exact int32 sums); this " + kind + " has a product with " + widest + " (" + first
+                        + ")");
+            }
+        }
+
         JrnnNative.RnnHandle h = JrnnNative.jrnn_rnn_create(cell.nativeId(), flags, numLayers, numDirections, inputSize,
                 hiddenSize, projSize);
         if (h == null || h.isNull()) {
             throw new IllegalStateException("the native library could not create a " + kind + " of these sizes");
         }
         try {
+            check(JrnnNative.jrnn_rnn_set_precision(h, precision.nativeId()), "setting precision " + precision);
             final int gh = gates * hiddenSize;
             for (int l = 0; l < numLayers; l++) {
                 final int in = l == 0 ? inputSize : numDirections * outputSize;
@@ -96,6 +111,7 @@ abstract class NativeRecurrent implements RecurrentLayer {
                 }
             }
             rejectUnused(sd, p, bias);
+            this.weightBytes = JrnnNative.jrnn_rnn_weight_bytes(h);
         } catch (RuntimeException e) {
             JrnnNative.jrnn_rnn_destroy(h);
             throw e;
@@ -458,6 +474,16 @@ abstract class NativeRecurrent implements RecurrentLayer {
     @Override
     public int hiddenSize() {
         return hiddenSize;
+    }
+
+    @Override
+    public Precision precision() {
+        return precision;
+    }
+
+    @Override
+    public long weightBytes() {
+        return weightBytes;
     }
 
     @Override

@@ -67,6 +67,12 @@ public interface RecurrentLayer extends AutoCloseable {
     /** Hidden size H. */
     int hiddenSize();
 
+    /** The precision of the weight matrices (FP32 unless loaded with another; SPEC §1.5). */
+    Precision precision();
+
+    /** Bytes of weights this layer holds natively, packed in its precision (scales, row sums and biases included). */
+    long weightBytes();
+
     /** Size of each direction's output and hidden state: proj_size when set, else H. */
     int outputSize();
 

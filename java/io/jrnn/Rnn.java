@@ -13,15 +13,20 @@ import io.jrnn.internal.JrnnNative;
 public final class Rnn extends NativeRecurrent {
     private final Activation activation;
 
-    private Rnn(StateDict sd, String prefix, Activation activation) {
-        super(sd, prefix, activation == Activation.RELU ? Cell.RNN_RELU : Cell.RNN_TANH, 0);
+    private Rnn(StateDict sd, String prefix, Activation activation, Precision precision) {
+        super(sd, prefix, activation == Activation.RELU ? Cell.RNN_RELU : Cell.RNN_TANH, 0, precision);
         this.activation = activation;
     }
 
     /** Loads a PyTorch RNN from the tensors under {@code prefix} (e.g. "rnn"; "" for none). */
     public static Rnn load(StateDict sd, String prefix, Activation activation) {
+        return load(sd, prefix, activation, Precision.FP32);
+    }
+
+    /** Loads a PyTorch RNN with the given activation and its weight matrices in the given precision (SPEC §1.5). */
+    public static Rnn load(StateDict sd, String prefix, Activation activation, Precision precision) {
         if (activation == null) throw new IllegalArgumentException("activation must not be null");
-        return new Rnn(sd, prefix, activation);
+        return new Rnn(sd, prefix, activation, precision);
     }
 
     /** Loads a tanh RNN (PyTorch's default). */

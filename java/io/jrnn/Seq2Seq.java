@@ -79,7 +79,16 @@ public final class Seq2Seq implements AutoCloseable {
      * misshapen or unexpected tensor, or a malformed config, is an {@link IOException} naming it.
      */
     public static Seq2Seq load(Path file) throws IOException {
+        return load(file, Precision.FP32);
+    }
+
+    /**
+     * Loads a model file with every weight matrix (recurrent weights, bridge, attention, combine and output
+     * projections) in the given precision (SPEC §1.5); embeddings and biases stay float32.
+     */
+    public static Seq2Seq load(Path file, Precision precision) throws IOException {
         if (file == null) throw new IllegalArgumentException("file must not be null");
+        if (precision == null) throw new IllegalArgumentException("precision must not be null");
         final String where = file.toString();
         try (StateDict sd = StateDict.load(file)) {
             String json = sd.metadata().get("jrnn.config");
@@ -89,7 +98,7 @@ public final class Seq2Seq implements AutoCloseable {
             }
             Seq2SeqConfig cfg = Seq2SeqConfig.parse(json, where);
             checkTensors(sd, cfg, where);
-            return build(sd, cfg, where);
+            return build(sd, cfg, where, precision);
         }
     }
 
@@ -184,18 +193,18 @@ public final class Seq2Seq implements AutoCloseable {
                 + ", bridge " + d.bridge();
     }
 
-    private static Seq2Seq build(StateDict sd, Seq2SeqConfig cfg, String where) throws IOException {
+    private static Seq2Seq build(StateDict sd, Seq2SeqConfig cfg, String where, Precision p) throws IOException {
         List<AutoCloseable> made = new ArrayList<>();
         try {
             Tensor srcEmb = keep(made, sd.tensor("encoder.embedding.weight"));
             Tensor tgtEmb = keep(made, sd.tensor("decoder.embedding.weight"));
-            NativeRecurrent enc = keep(made, recurrentLayer(sd, "encoder.rnn", cfg.encoder().cell()));
-            NativeRecurrent dec = keep(made, recurrentLayer(sd, "decoder.rnn", cfg.decoder().cell()));
+            NativeRecurrent enc = keep(made, recurrentLayer(sd, "encoder.rnn", cfg.encoder().cell(), p));
+            NativeRecurrent dec = keep(made, recurrentLayer(sd, "decoder.rnn", cfg.decoder().cell(), p));
             Linear bridge = cfg.decoder().bridge().equals("linear_tanh")
-                    ? keep(made, linear(sd, "decoder.bridge.weight", "decoder.bridge.bias")) : null;
-            Attention att = keep(made, attention(sd, cfg));
-            Linear combine = cfg.decoder().luong() ? keep(made, linear(sd, "decoder.combine.weight", null)) : null;
-            Linear out = keep(made, linear(sd, "decoder.out.weight", "decoder.out.bias"));
+                    ? keep(made, linear(sd, "decoder.bridge.weight", "decoder.bridge.bias", p)) : null;
+            Attention att = keep(made, attention(sd, cfg, p));
+            Linear combine = cfg.decoder().luong() ? keep(made, linear(sd, "decoder.combine.weight", null, p)) : null;
+            Linear out = keep(made, linear(sd, "decoder.out.weight", "decoder.out.bias", p));
             return new Seq2Seq(cfg, where, srcEmb, tgtEmb, enc, dec, bridge, att, combine, out);
         } catch (IllegalArgumentException e) {
             closeAll(made);
@@ -221,29 +230,29 @@ public final class Seq2Seq implements AutoCloseable {
         }
     }
 
-    private static NativeRecurrent recurrentLayer(StateDict sd, String prefix, Cell cell) {
+    private static NativeRecurrent recurrentLayer(StateDict sd, String prefix, Cell cell, Precision p) {
         return switch (cell) {
-            case LSTM -> Lstm.load(sd, prefix);
-            case GRU -> Gru.load(sd, prefix);
-            case RNN_RELU -> Rnn.load(sd, prefix, Activation.RELU);
-            case RNN_TANH -> Rnn.load(sd, prefix, Activation.TANH);
+            case LSTM -> Lstm.load(sd, prefix, p);
+            case GRU -> Gru.load(sd, prefix, p);
+            case RNN_RELU -> Rnn.load(sd, prefix, Activation.RELU, p);
+            case RNN_TANH -> Rnn.load(sd, prefix, Activation.TANH, p);
         };
     }
 
-    private static Linear linear(StateDict sd, String weight, String bias) {
+    private static Linear linear(StateDict sd, String weight, String bias, Precision p) {
         try (Tensor w = sd.tensor(weight); Tensor b = bias == null ? null : sd.tensor(bias)) {
-            return Linear.of(w, b);
+            return Linear.of(w, b, p);
         }
     }
 
-    private static Attention attention(StateDict sd, Seq2SeqConfig cfg) {
+    private static Attention attention(StateDict sd, Seq2SeqConfig cfg, Precision p) {
         final int Hd = cfg.decoder().hiddenSize(), Dm = cfg.encoder().outputSize();
         switch (cfg.decoder().attention()) {
             case BAHDANAU: {
-                Linear q = linear(sd, "decoder.attention.query.weight", null);
+                Linear q = linear(sd, "decoder.attention.query.weight", null, p);
                 Linear k = null;
                 try {
-                    k = linear(sd, "decoder.attention.key.weight", null);
+                    k = linear(sd, "decoder.attention.key.weight", null, p);
                     return new Attention.Additive(q, k, sd.tensor("decoder.attention.v.weight"));
                 } catch (RuntimeException e) {
                     q.close();
@@ -264,12 +273,12 @@ public final class Seq2Seq implements AutoCloseable {
                     System.arraycopy(w, a * (Hd + Dm) + Hd, wk, a * Dm, Dm);
                 }
                 try (Tensor tq = Tensor.of(wq, A, Hd); Tensor tk = Tensor.of(wk, A, Dm)) {
-                    Linear q = Linear.of(tq, null), k = Linear.of(tk, null);
+                    Linear q = Linear.of(tq, null, p), k = Linear.of(tk, null, p);
                     return new Attention.Additive(q, k, sd.tensor("decoder.attention.v.weight"));
                 }
             }
             case LUONG_GENERAL:
-                return new Attention.Dot(linear(sd, "decoder.attention.W.weight", null), Hd);
+                return new Attention.Dot(linear(sd, "decoder.attention.W.weight", null, p), Hd);
             case LUONG_DOT:
                 return new Attention.Dot(null, Hd);
             default:
@@ -464,6 +473,24 @@ public final class Seq2Seq implements AutoCloseable {
     }
 
     // ---- pieces (package-private, for the decoder session) ----
+
+    /** The precision of the weight matrices (SPEC §1.5), as loaded. */
+    public Precision precision() {
+        return encoder.precision();
+    }
+
+    /**
+     * Bytes of weights the model holds natively: every weight matrix in its precision (scales and row sums
+     * included), biases and the two embeddings in float32.
+     */
+    public long weightBytes() {
+        long bytes = 4L * srcEmbedding.size() + 4L * tgtEmbedding.size() + encoder.weightBytes() + decoderRnn.weightBytes()
+                + out.weightBytes();
+        if (bridge != null) bytes += bridge.weightBytes();
+        if (combine != null) bytes += combine.weightBytes();
+        if (attention != null) bytes += attention.weightBytes();
+        return bytes;
+    }
 
     public Seq2SeqConfig config() {
         return config;

@@ -124,6 +124,10 @@ JRNN_API int jrnn_gather_rows_f32(const float* table, int rows, int cols, const 
 /* A linear layer with its weight packed once: y[M,N] = x[M,K] . W[N,K]^T + b[N] (b may be NULL). */
 typedef struct jrnn_linear jrnn_linear;
 JRNN_API jrnn_linear* jrnn_linear_create(int n, int k, const float* w, const float* b);
+/* The same with W stored in a precision (JRNN_PRECISION_*; INT8 needs k <= JRNN_INT8_MAX_K). */
+JRNN_API jrnn_linear* jrnn_linear_create_ex(int n, int k, const float* w, const float* b, int precision);
+/* Bytes of the packed weights (scales and row sums included) and the bias. */
+JRNN_API int64_t jrnn_linear_weight_bytes(const jrnn_linear* lin);
 JRNN_API void jrnn_linear_destroy(jrnn_linear* lin);
 /* x row stride ldx >= K, y row stride ldy >= N. */
 JRNN_API int jrnn_linear_forward(const jrnn_linear* lin, int m, const float* x, int64_t ldx, float* y, int64_t ldy);

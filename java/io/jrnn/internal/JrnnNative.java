@@ -84,6 +84,12 @@ public final class JrnnNative {
 
     public static native void jrnn_rnn_destroy(RnnHandle rnn);
 
+    public static native int jrnn_rnn_set_precision(RnnHandle rnn, int precision);
+
+    public static native int jrnn_rnn_precision(@Const RnnHandle rnn);
+
+    public static native long jrnn_rnn_weight_bytes(@Const RnnHandle rnn);
+
     public static native int jrnn_rnn_forward(@Const RnnHandle rnn, int T, int B, @Const FloatPointer x,
                                               @Cast("const int32_t*") IntPointer lengths, @Const FloatPointer h0,
                                               @Const FloatPointer c0, FloatPointer y, FloatPointer hn,
@@ -124,6 +130,11 @@ public final class JrnnNative {
     public static native LinearHandle jrnn_linear_create(int n, int k, @Const FloatPointer w, @Const FloatPointer b);
 
     public static native void jrnn_linear_destroy(LinearHandle lin);
+
+    public static native LinearHandle jrnn_linear_create_ex(int n, int k, @Const FloatPointer w, @Const FloatPointer b,
+                                                            int precision);
+
+    public static native long jrnn_linear_weight_bytes(@Const LinearHandle lin);
 
     public static native int jrnn_linear_forward(@Const LinearHandle lin, int m, @Const FloatPointer x, long ldx,
                                                  FloatPointer y, long ldy);

@@ -428,8 +428,11 @@ class RecurrentValidationTest {
         assertMessage(IllegalArgumentException.class, () -> Gru.load(null, "rnn"), "state dict", "null");
         assertMessage(IllegalArgumentException.class, () -> Rnn.load(null, "rnn"), "state dict", "null");
         assertMessage(IllegalArgumentException.class, () -> Lstm.load(sd, null), "prefix", "null");
-        assertMessage(IllegalArgumentException.class, () -> Lstm.load(sd, "rnn", null), "candidate", "null");
-        assertMessage(IllegalArgumentException.class, () -> Gru.load(sd, "rnn", null), "reset", "null");
+        assertMessage(IllegalArgumentException.class, () -> Lstm.load(sd, "rnn", (Lstm.Candidate) null), "candidate", "null");
+        assertMessage(IllegalArgumentException.class, () -> Gru.load(sd, "rnn", (Gru.Reset) null), "reset", "null");
+        assertMessage(IllegalArgumentException.class, () -> Lstm.load(sd, "rnn", (Precision) null), "precision", "null");
+        assertMessage(IllegalArgumentException.class, () -> Gru.load(sd, "rnn", (Precision) null), "precision", "null");
+        assertMessage(IllegalArgumentException.class, () -> Rnn.load(sd, "rnn", Activation.TANH, null), "precision", "null");
         assertMessage(IllegalArgumentException.class, () -> Rnn.load(sd, "rnn", null), "activation", "null");
         assertMessage(IllegalArgumentException.class, () -> Tensor.of(null, 2), "data", "null");
         assertMessage(IllegalArgumentException.class, () -> Tensor.of(new float[2], (int[]) null), "shape", "null");
