@@ -21,15 +21,16 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The shipped date normaliser (io/jrnn/cli/dates.safetensors, trained by python/train_dates.py) on held-out
  * generated dates it never saw in training (test/golden/dates/heldout.tsv): at least 99.5% exact with greedy
- * decoding and with beam 5.
+ * decoding and with beam 5, and with greedy decoding at BF16 and INT8 weights (SPEC §1.5).
  */
 class DatesAccuracyTest {
     static Seq2Seq model;
+    static Path file;
     static final List<String[]> rows = new ArrayList<>();
 
     @BeforeAll
     static void load(@TempDir Path dir) throws Exception {
-        Path file = dir.resolve("dates.safetensors");
+        file = dir.resolve("dates.safetensors");
         try (InputStream in = Seq2Seq.class.getResourceAsStream("/io/jrnn/cli/dates.safetensors")) {
             assertNotNull(in, "the demo model must ship in the jar as io/jrnn/cli/dates.safetensors");
             Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
@@ -63,6 +64,28 @@ class DatesAccuracyTest {
     }
 
     @Test
+    void greedyAtBf16IsAtLeast99point5PercentExact() throws Exception {
+        checkAt(Precision.BF16);
+    }
+
+    @Test
+    void greedyAtInt8IsAtLeast99point5PercentExact() throws Exception {
+        checkAt(Precision.INT8);
+    }
+
+    private static void checkAt(Precision p) throws Exception {
+        Seq2Seq fp32 = model;
+        try (Seq2Seq m = Seq2Seq.load(file, p)) {
+            assertEquals(p, m.precision());
+            System.out.printf("dates %s: %d weight bytes (FP32 %d)%n", p, m.weightBytes(), fp32.weightBytes());
+            model = m;
+            check(0, p.toString());
+        } finally {
+            model = fp32;
+        }
+    }
+
+    @Test
     void realWorldStrings() {
         String[][] cases = {
             {"27 November 2026", "2026-11-27"}, {"Friday, November 27, 2026", "2026-11-27"},
@@ -73,6 +96,10 @@ class DatesAccuracyTest {
     }
 
     private static void check(int beam) {
+        check(beam, "");
+    }
+
+    private static void check(int beam, String precision) {
         int ok = 0;
         List<String> wrong = new ArrayList<>();
         for (String[] r : rows) {
@@ -81,7 +108,8 @@ class DatesAccuracyTest {
             else if (wrong.size() < 20) wrong.add(r[0] + " -> " + got + " (want " + r[1] + ")");
         }
         double acc = (double) ok / rows.size();
-        System.out.printf("dates %s: %d/%d = %.3f%%%n", beam == 0 ? "greedy" : "beam " + beam, ok, rows.size(), 100 * acc);
+        System.out.printf("dates %s%s: %d/%d = %.3f%%%n", beam == 0 ? "greedy" : "beam " + beam,
+                precision.isEmpty() ? "" : " " + precision, ok, rows.size(), 100 * acc);
         assertTrue(acc >= 0.995, String.format("accuracy %.4f < 0.995; e.g. %s", acc, wrong));
     }
 }

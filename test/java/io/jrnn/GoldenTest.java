@@ -189,7 +189,7 @@ class GoldenTest {
     }
 
     /** One golden file: its metadata and expected tensors. */
-    private static final class Case {
+    static final class Case {
         final StateDict sd;
         final String cell, description;
         final boolean isLstm, bidirectional, hasLengths, hasH0;
@@ -234,20 +234,48 @@ class GoldenTest {
         }
 
         RecurrentLayer load() {
+            return load(Precision.FP32);
+        }
+
+        RecurrentLayer load(Precision precision) {
             Map<String, String> m = sd.metadata();
             switch (cell) {
                 case "lstm":
                     return Lstm.load(sd, "rnn", get(m, "lstm_candidate").equals("sigmoid")
-                            ? Lstm.Candidate.SIGMOID : Lstm.Candidate.TANH);
+                            ? Lstm.Candidate.SIGMOID : Lstm.Candidate.TANH, precision);
                 case "gru":
-                    return Gru.load(sd, "rnn", get(m, "gru_reset").equals("before") ? Gru.Reset.BEFORE : Gru.Reset.AFTER);
+                    return Gru.load(sd, "rnn", get(m, "gru_reset").equals("before") ? Gru.Reset.BEFORE : Gru.Reset.AFTER,
+                            precision);
                 case "rnn_tanh":
-                    return Rnn.load(sd, "rnn", Activation.TANH);
+                    return Rnn.load(sd, "rnn", Activation.TANH, precision);
                 case "rnn_relu":
-                    return Rnn.load(sd, "rnn", Activation.RELU);
+                    return Rnn.load(sd, "rnn", Activation.RELU, precision);
                 default:
                     throw new IllegalStateException("unknown cell " + cell);
             }
+        }
+
+        /** The reference's description of this case's stack. */
+        Reference64.Config referenceConfig() {
+            Map<String, String> m = sd.metadata();
+            Reference64.Cell rc = switch (cell) {
+                case "lstm" -> get(m, "lstm_candidate").equals("sigmoid") ? Reference64.Cell.LSTM_SIGMOID : Reference64.Cell.LSTM;
+                case "gru" -> get(m, "gru_reset").equals("before") ? Reference64.Cell.GRU_RESET_BEFORE : Reference64.Cell.GRU;
+                case "rnn_tanh" -> Reference64.Cell.RNN_TANH;
+                case "rnn_relu" -> Reference64.Cell.RNN_RELU;
+                default -> throw new IllegalStateException("unknown cell " + cell);
+            };
+            return new Reference64.Config(rc, numLayers, bidirectional, inputSize, hiddenSize, projSize,
+                    sd.contains("rnn.bias_ih_l0"));
+        }
+
+        /** The layer's weights by their names without the "rnn." prefix, as the reference takes them. */
+        Map<String, float[]> referenceWeights() {
+            Map<String, float[]> w = new java.util.HashMap<>();
+            for (String name : sd.names()) {
+                if (name.startsWith("rnn.")) w.put(name.substring(4), read(name));
+            }
+            return w;
         }
 
         void check(RecurrentOutput out, String where) {

@@ -62,6 +62,18 @@ final class Reference64 {
      */
     static Result forward(Config c, Map<String, float[]> w, float[] x, int T, int B, int[] lengths, float[] h0,
                           float[] c0) {
+        return forward(c, w, x, T, B, lengths, h0, c0, Precision.FP32);
+    }
+
+    /**
+     * Runs the stack with its weight matrices and every product's input in the given precision, by SPEC §1.5's
+     * formulas: BF16 rounds weights and inputs to bfloat16; INT8 quantizes each weight row (s_n, q) and each input
+     * row (s_x, zp, xq) in float32 as written there, and the product sum_k (s_n q[n,k]) (s_x (xq[k] - zp)) equals
+     * s_x s_n (sum xq q - zp sum q). States, activations and sums stay float64.
+     */
+    static Result forward(Config c, Map<String, float[]> w, float[] x, int T, int B, int[] lengths, float[] h0,
+                          float[] c0, Precision precision) {
+        Reference64.precision = precision;
         final int L = c.numLayers(), D = c.directions(), H = c.hiddenSize(), hout = c.outputSize();
         final boolean lstm = c.cell().isLstm();
         double[] in = new double[x.length];
@@ -76,11 +88,11 @@ final class Reference64 {
             for (int d = 0; d < D; d++) {
                 String sfx = "_l" + l + (d == 1 ? "_reverse" : "");
                 Cell layerCell = c.cell();
-                double[] wih = get(w, "weight_ih" + sfx);
-                double[] whh = get(w, "weight_hh" + sfx);
+                double[] wih = weights(w, "weight_ih" + sfx, c.cell().gates * H);
+                double[] whh = weights(w, "weight_hh" + sfx, c.cell().gates * H);
                 double[] bih = c.bias() ? get(w, "bias_ih" + sfx) : null;
                 double[] bhh = c.bias() ? get(w, "bias_hh" + sfx) : null;
-                double[] whr = c.projSize() > 0 ? get(w, "weight_hr" + sfx) : null;
+                double[] whr = c.projSize() > 0 ? weights(w, "weight_hr" + sfx, c.projSize()) : null;
                 int s = l * D + d;
                 for (int b = 0; b < B; b++) {
                     int len = lengths == null ? T : lengths[b];
@@ -109,6 +121,9 @@ final class Reference64 {
     private static double[] cell(Cell cell, int H, int P, int inSize, double[] wih, double[] whh, double[] bih,
                                  double[] bhh, double[] whr, double[] x, double[] h, double[] cs) {
         final int G = cell.gates, hout = h.length;
+        final double[] hState = h;  // the state itself (the GRU blend reads it); the products read its quantized form
+        x = input(x);
+        h = input(h);
         double[] gx = affine(wih, bih, x, G * H, inSize); // W_ih x + b_ih, all gates
         switch (cell) {
             case RNN_TANH, RNN_RELU -> {
@@ -132,7 +147,7 @@ final class Reference64 {
                     cs[j] = f * cs[j] + i * g;
                     m[j] = o * Math.tanh(cs[j]);
                 }
-                return P > 0 ? affine(whr, null, m, P, H) : m;
+                return P > 0 ? affine(whr, null, input(m), P, H) : m;
             }
             case GRU -> {
                 double[] gh = affine(whh, bhh, h, G * H, hout);
@@ -141,7 +156,7 @@ final class Reference64 {
                     double r = sigmoid(gx[j] + gh[j]);
                     double z = sigmoid(gx[H + j] + gh[H + j]);
                     double n = Math.tanh(gx[2 * H + j] + r * gh[2 * H + j]); // r∘(W_hn h + b_hn)
-                    next[j] = (1 - z) * n + z * h[j];
+                    next[j] = (1 - z) * n + z * hState[j];
                 }
                 return next;
             }
@@ -154,12 +169,13 @@ final class Reference64 {
                     z[j] = sigmoid(gx[H + j] + hz);
                 }
                 double[] rh = new double[H];
-                for (int j = 0; j < H; j++) rh[j] = r[j] * h[j];
+                for (int j = 0; j < H; j++) rh[j] = r[j] * hState[j];
+                rh = input(rh);
                 double[] next = new double[H];
                 for (int j = 0; j < H; j++) {
                     double hn = dot(whh, 2 * H + j, rh, H) + (bhh == null ? 0 : bhh[2 * H + j]); // W_hn (r∘h) + b_hn
                     double n = Math.tanh(gx[2 * H + j] + hn);
-                    next[j] = (1 - z[j]) * n + z[j] * h[j];
+                    next[j] = (1 - z[j]) * n + z[j] * hState[j];
                 }
                 return next;
             }
@@ -191,5 +207,71 @@ final class Reference64 {
         double[] d = new double[f.length];
         for (int i = 0; i < f.length; i++) d[i] = f[i];
         return d;
+    }
+
+    // ---- SPEC §1.5 ----
+
+    /** The precision of the current forward (the reference is single-threaded test code). */
+    private static Precision precision = Precision.FP32;
+
+    /** A weight matrix W[rows, cols] as the products see it in the current precision. */
+    private static double[] weights(Map<String, float[]> w, String name, int rows) {
+        float[] f = w.get(name);
+        if (f == null) throw new IllegalArgumentException("reference: no weight " + name);
+        double[] d = new double[f.length];
+        int cols = f.length / rows;
+        for (int r = 0; r < rows; r++) {
+            float amax = 0;
+            for (int k = 0; k < cols; k++) amax = Math.max(amax, Math.abs(f[r * cols + k]));
+            float sn = amax == 0 ? 1f : amax / 127f;
+            for (int k = 0; k < cols; k++) {
+                float v = f[r * cols + k];
+                d[r * cols + k] = switch (precision) {
+                    case FP32 -> v;
+                    case BF16 -> bf16(v);
+                    case INT8 -> (double) sn * Math.max(-127, Math.min(127, Math.rint(v / sn)));
+                };
+            }
+        }
+        return d;
+    }
+
+    /** One product's input row (a float32 vector in the library) as the product sees it in the current precision. */
+    static double[] input(double[] v) {
+        double[] out = new double[v.length];
+        switch (precision) {
+            case FP32 -> System.arraycopy(v, 0, out, 0, v.length);  // float64 throughout, as before
+            case BF16 -> {
+                for (int i = 0; i < v.length; i++) out[i] = bf16((float) v[i]);
+            }
+            case INT8 -> {
+                float lo = 0, hi = 0;
+                for (double e : v) {
+                    float f = (float) e;
+                    if (!Float.isFinite(f)) {  // a NaN or infinite input: every output of this product is NaN
+                        java.util.Arrays.fill(out, Double.NaN);
+                        return out;
+                    }
+                    lo = Math.min(lo, f);
+                    hi = Math.max(hi, f);
+                }
+                float sx = hi == lo ? 1f : (hi - lo) / 255f;
+                float inv = 1f / sx;
+                float zp = (float) Math.max(0, Math.min(255, Math.rint(-lo * inv)));
+                for (int i = 0; i < v.length; i++) {
+                    float xq = (float) Math.max(0, Math.min(255, Math.rint((float) v[i] * inv) + zp));
+                    out[i] = (double) sx * (xq - zp);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** float -> bfloat16 -> float, round to nearest even (NaN stays NaN). */
+    static float bf16(float f) {
+        if (Float.isNaN(f)) return f;
+        int u = Float.floatToRawIntBits(f);
+        u += 0x7FFF + ((u >>> 16) & 1);
+        return Float.intBitsToFloat(u & 0xFFFF0000);
     }
 }
