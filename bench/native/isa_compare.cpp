@@ -1,5 +1,5 @@
-// jrnn_isa_compare: the packed product and the LSTM cell pass of every supported ISA, interleaved in one process
-// (a shared machine's noise then hits them alike), best of many rounds. Prints Markdown on stdout.
+// jrnn_isa_compare: the packed product (f32, bf16, s8 weights) and the LSTM cell pass of every supported ISA,
+// interleaved in one process (a shared machine's noise then hits them alike), best of many rounds. Prints Markdown on stdout.
 //
 //   jrnn_isa_compare [--quick]
 #include <algorithm>
@@ -34,20 +34,21 @@ int main(int argc, char** argv) {
     std::vector<const jrnn::Isa*> isas;
     for (int i = 1; i < jrnn::isa_count(); ++i)
         if (jrnn::isas()[i].supported()) isas.push_back(&jrnn::isas()[i]);
-    std::printf("| kernel | shape |");
+    std::printf("| kernel | shape |");  // GFLOP/s: 2 M N K / time, whatever the weight format
     for (auto* i : isas) std::printf(" %s GFLOP/s |", i->name);
     std::printf("\n|---|---|");
     for (size_t i = 0; i < isas.size(); ++i) std::printf("---|");
     std::printf("\n");
     std::mt19937 rng(5);
     std::uniform_real_distribution<float> u(-0.1f, 0.1f);
+    for (jrnn::Format fmt : {jrnn::Format::kF32, jrnn::Format::kBF16, jrnn::Format::kS8})
     for (const Shape& s : kShapes) {
         std::vector<float> w(static_cast<size_t>(s.N) * s.K), x(static_cast<size_t>(s.M) * s.K),
             y(static_cast<size_t>(s.M) * s.N);
         for (auto& v : w) v = u(rng);
         for (auto& v : x) v = u(rng);
         jrnn::Packed p;
-        if (!jrnn::pack_rows(w.data(), s.N, s.K, s.K, &p)) return 1;
+        if (!jrnn::pack_rows(w.data(), s.N, s.K, s.K, &p, fmt)) return 1;
         std::vector<double> best(isas.size(), 1e30);
         const int reps = s.M == 1 ? 200 : 5;
         for (int round = 0; round < (quick ? 10 : 40); ++round) {
@@ -58,13 +59,13 @@ int main(int argc, char** argv) {
                 for (int r = 0; r < reps; ++r) {
                     // batch 1 alternates the read direction, as the recurrent driver's steps do
                     if (s.M == 1 && backward) jrnn::gemm_packed_backward_f32(k, p, x.data(), y.data(), false);
-                    else k.gemm_packed_f32(p, s.M, x.data(), s.K, y.data(), s.N, false);
+                    else jrnn::gemm_packed(k, p, s.M, x.data(), s.K, y.data(), s.N, false);
                     backward = !backward;
                 }
                 best[i] = std::min(best[i], std::chrono::duration<double>(Clock::now() - t0).count() / reps);
             }
         }
-        std::printf("| gemm_packed_f32 | %s |", s.what);
+        std::printf("| gemm_packed %s | %s |", fmt == jrnn::Format::kF32 ? "f32" : fmt == jrnn::Format::kBF16 ? "bf16" : "s8", s.what);
         for (double b : best) std::printf(" %.1f |", 2.0 * s.M * s.N * s.K / b * 1e-9);
         std::printf("\n");
         jrnn::free_packed(&p);

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
+import io.jrnn.Precision;
 import io.jrnn.Seq2Seq;
 import io.jrnn.Seq2SeqConfig;
 import io.jrnn.Translation;
@@ -51,6 +52,10 @@ final class DemoCommand implements Callable<Integer> {
             description = "At most N output tokens (default: twice the input length plus 10).")
     Integer maxLen;
 
+    @Option(names = "--precision", paramLabel = "P", defaultValue = "FP32",
+            description = "Weight precision: FP32 (default), BF16 or INT8.")
+    Precision precision;
+
     @Option(names = "--png", paramLabel = "FILE", description = "Also write the alignment as a PNG heatmap to FILE.")
     Path png;
 
@@ -74,7 +79,7 @@ final class DemoCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--max-len must be in [1, " + Seq2Seq.MAX_LEN + "], got " + maxLen);
         }
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
-        try (Seq2Seq m = model != null ? TranslateCommand.load(model) : loadShipped()) {
+        try (Seq2Seq m = model != null ? TranslateCommand.load(model, precision) : loadShipped(precision)) {
             TranslateCommand.needTokenizer(m, model != null ? model.toString() : RESOURCE.substring(1));
             int[] ids = m.tokenize(text);
             int len = maxLen != null ? maxLen : Math.min(Seq2Seq.MAX_LEN, 2 * ids.length + 10);
@@ -115,6 +120,10 @@ final class DemoCommand implements Callable<Integer> {
 
     /** The shipped model: copied out of the jar to a temporary file, which is gone once the model is loaded. */
     static Seq2Seq loadShipped() throws IOException {
+        return loadShipped(Precision.FP32);
+    }
+
+    static Seq2Seq loadShipped(Precision precision) throws IOException {
         try (InputStream in = DemoCommand.class.getResourceAsStream(RESOURCE)) {
             if (in == null) {
                 throw new IOException("the demo model " + RESOURCE.substring(1) + " is not in this build");
@@ -122,7 +131,7 @@ final class DemoCommand implements Callable<Integer> {
             Path tmp = Files.createTempFile("jrnn-dates-", ".safetensors");
             try {
                 Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
-                return Seq2Seq.load(tmp);
+                return Seq2Seq.load(tmp, precision);
             } finally {
                 Files.deleteIfExists(tmp);
             }

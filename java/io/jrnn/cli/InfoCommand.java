@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 
+import io.jrnn.Precision;
 import io.jrnn.Seq2Seq;
 import io.jrnn.Seq2SeqConfig;
 import io.jrnn.StateDict;
@@ -80,8 +81,19 @@ final class InfoCommand implements Callable<Integer> {
             return Main.OK;
         }
         Seq2SeqConfig c;
+        List<String> loaded = new ArrayList<>();
         try (Seq2Seq m = Seq2Seq.load(file)) {
             c = m.config();
+            long fp32 = m.weightBytes();
+            for (Precision p : Precision.values()) {
+                long b = fp32;
+                if (p != Precision.FP32) {
+                    try (Seq2Seq q = Seq2Seq.load(file, p)) {
+                        b = q.weightBytes();
+                    }
+                }
+                loaded.add(p + " " + human(b) + String.format(Locale.ROOT, " (%.2f×)", (double) b / fp32));
+            }
         }
         Seq2SeqConfig.Encoder e = c.encoder();
         Seq2SeqConfig.Decoder d = c.decoder();
@@ -101,6 +113,7 @@ final class InfoCommand implements Callable<Integer> {
                 : "linear_tanh (decoder starts from the encoder's final states)");
         if (c.srcTokens() != null) row(out, "source tokens", tokens(c.srcTokens()));
         if (c.tgtTokens() != null) row(out, "target tokens", tokens(c.tgtTokens()));
+        row(out, "loaded", String.join(", ", loaded) + " (weights in memory by --precision)");
         out.flush();
         return Main.OK;
     }

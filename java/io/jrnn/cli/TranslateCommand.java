@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 
+import io.jrnn.Precision;
 import io.jrnn.Seq2Seq;
 import io.jrnn.Translation;
 import picocli.CommandLine.Command;
@@ -42,6 +43,10 @@ final class TranslateCommand implements Callable<Integer> {
             description = "The model: one .safetensors file with jrnn.config metadata and a tokenizer.")
     Path model;
 
+    @Option(names = "--precision", paramLabel = "P", defaultValue = "FP32",
+            description = "Weight precision: FP32 (default), BF16 or INT8.")
+    Precision precision;
+
     @Option(names = "--beam", paramLabel = "N", description = "Beam search with N hypotheses (default: greedy).")
     Integer beam;
 
@@ -66,7 +71,7 @@ final class TranslateCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--length-penalty must be a finite number, got " + lengthPenalty);
         }
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
-        try (Seq2Seq m = load(model)) {
+        try (Seq2Seq m = load(model, precision)) {
             needTokenizer(m, model.toString());
             BufferedReader in = new BufferedReader(new InputStreamReader(main.stdin, StandardCharsets.UTF_8));
             int lineNo = 0, failed = 0;
@@ -112,6 +117,10 @@ final class TranslateCommand implements Callable<Integer> {
 
     /** Loads a model; a file that is not there is reported before the library tries to map it. */
     static Seq2Seq load(Path file) throws IOException {
-        return Seq2Seq.load(Main.checkFile(file));
+        return load(file, Precision.FP32);
+    }
+
+    static Seq2Seq load(Path file, Precision precision) throws IOException {
+        return Seq2Seq.load(Main.checkFile(file), precision);
     }
 }
