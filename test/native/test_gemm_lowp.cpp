@@ -42,7 +42,8 @@ std::vector<Route> routes(Format f) {
         if (isa->table == &jrnn::ref::kTable) continue;
         const bool bf16 = f == Format::kBF16;
         GemmFn table_fn = bf16 ? isa->table->gemm_packed_bf16_f32 : isa->table->gemm_packed_s8_u8;
-        const bool table_exact = !bf16 || std::string(isa->name) != "avx512" || !jrnn::cpu_has_avx512_bf16();
+        const bool avx512 = std::string(isa->name) == "avx512";
+        const bool table_exact = !bf16 || !avx512 || (!jrnn::cpu_has_avx512_bf16() && !jrnn::cpu_has_amx_bf16());
         out.push_back({std::string(isa->name) + " (table)", table_fn, table_exact});
         if (std::string(isa->name) == "avx2" && !bf16) {
             out.push_back({"avx2 vpmaddwd", jrnn::avx2::gemm_packed_s8_u8_madd, true});
@@ -50,6 +51,10 @@ std::vector<Route> routes(Format f) {
             else std::printf("note: no AVX-VNNI here: avx2 avx-vnni route not tested\n");
         }
         if (std::string(isa->name) == "avx512") {
+            if (bf16 && jrnn::cpu_has_amx_bf16()) out.push_back({"avx512 amx-bf16", jrnn::avx512::gemm_packed_bf16_f32_amx, false});
+            else if (bf16) std::printf("note: no AMX-BF16 here (or the OS refused the tile state): amx-bf16 route not tested\n");
+            if (!bf16 && jrnn::cpu_has_amx_int8()) out.push_back({"avx512 amx-int8", jrnn::avx512::gemm_packed_s8_u8_amx, true});
+            else if (!bf16) std::printf("note: no AMX-INT8 here (or the OS refused the tile state): amx-int8 route not tested\n");
             if (bf16) {
                 out.push_back({"avx512 shift", jrnn::avx512::gemm_packed_bf16_f32_shift, true});
                 if (jrnn::cpu_has_avx512_bf16()) out.push_back({"avx512 vdpbf16ps", jrnn::avx512::gemm_packed_bf16_f32_dp, false});
@@ -238,7 +243,17 @@ int main() {
                         run_shape(f, {N, K, B, (N + K + B) % 3, acc}, rng, (N + B) % 4 == 1, worst_dp);
                         ++cases;
                     }
-        for (const Shape& s : {Shape{1024, 256, 1, 0, true}, Shape{512, 512, 64, 1, false}, Shape{300, 1000, 2, 0, true}}) {
+        // the AMX routes' tiles: every row and panel remainder of their 2 x 2 blocks of 16 x 16, k that ends inside a
+        // tile and on its edge
+        for (int N : {16, 17, 33, 48, 64})
+            for (int K : {1, 31, 32, 64, 65, 257})
+                for (int B : {16, 17, 31, 32, 33, 48, 70})
+                    if ((N + K + B) % 2 == 0 || K == 65) {
+                        run_shape(f, {N, K, B, (N + K) % 3, (N + B) % 3 == 0}, rng, (K + B) % 5 == 1, worst_dp);
+                        ++cases;
+                    }
+        for (const Shape& s : {Shape{1024, 256, 1, 0, true}, Shape{512, 512, 64, 1, false}, Shape{300, 1000, 2, 0, true},
+                               Shape{2048, 512, 100, 0, false}}) {
             run_shape(f, s, rng, false, worst_dp);
             ++cases;
         }

@@ -38,6 +38,18 @@ public final class Jrnn {
         return Collections.unmodifiableList(out);
     }
 
+    /**
+     * The CPU features beyond an ISA's baseline that jrnn's kernels use, those this CPU and OS have: any of
+     * {@code "avx512-vnni"}, {@code "avx512-bf16"}, {@code "avx-vnni"}, {@code "amx-bf16"}, {@code "amx-int8"} (AMX
+     * only when the operating system granted the tile state). The {@link Precision#BF16} and {@link Precision#INT8}
+     * products choose their instructions by them: on the {@code avx512} path, AMX tiles where present (bf16 at
+     * every batch size, int8 from two rows), else {@code vdpbf16ps} / {@code vpdpbusd}.
+     */
+    public static List<String> cpuFeatures() {
+        String s = JrnnNative.jrnn_cpu_features().getString();
+        return s.isEmpty() ? List.of() : List.of(s.split(" "));
+    }
+
     /** Every path jrnn has, whether or not this machine can run it, narrowest first. */
     public static List<String> knownIsas() {
         List<String> out = new ArrayList<>();

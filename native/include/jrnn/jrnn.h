@@ -61,6 +61,10 @@ JRNN_API int jrnn_isa_supported(int isa);
 /* NULL, or why the JRNN_ISA environment variable was refused at load (an unknown name, or an ISA this CPU or OS
  * lacks; the message lists what it supports). The library then runs ref; the Java side refuses to load. */
 JRNN_API const char* jrnn_isa_error(void);
+/* The CPU features beyond an ISA's baseline that its kernels use where present, those this CPU and OS have,
+ * space-separated: "avx512-vnni", "avx512-bf16", "avx-vnni", "amx-bf16", "amx-int8" (AMX only when the OS granted
+ * the tile state). The reduced-precision products pick their routes by them (SPEC 1.5). */
+JRNN_API const char* jrnn_cpu_features(void);
 /* Switch the dispatch table (tests run both paths in one process). Not thread-safe against running calls. */
 JRNN_API int jrnn_set_isa(int isa);
 

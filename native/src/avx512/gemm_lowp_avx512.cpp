@@ -1,7 +1,9 @@
 // Products against bf16 and s8 weights (SPEC §1.5), AVX-512 twins of ref/gemm_ref.cpp's reduced-precision kernels.
 // The input rows are rounded (bf16) or quantized (u8) into a per-thread buffer first, exactly as the ref kernel
 // does element by element, then the weights stream past them in the f32 kernel's blocking (R rows x P panels,
-// one accumulator chain per output). Both are batch-invariant: a row's result never depends on the other rows.
+// one accumulator chain per output). Both are batch-invariant: a row's result never depends on the other rows (and
+// where the CPU has AMX, gemm_amx.cpp's routes are too: bf16 takes them at every B, s8's exact sums are the same
+// bits on every route).
 //   bf16: vdpbf16ps (AVX512_BF16: 2 products a lane an instruction) where the CPU has it, else each pair widened
 //         to f32 by a shift and summed in k order with FMAs (bit-identical to the ref kernel);
 //   s8:   vpdpbusd (AVX512_VNNI: u8 x s8, 4 products into an int32 lane, exact) where the CPU has it, else the
@@ -22,14 +24,9 @@
 
 namespace jrnn::avx512 {
 
+// ---- input rows (the AMX routes, gemm_amx.cpp, prepare theirs with these too) ----
+
 namespace {
-
-#define JRNN_UNROLL _Pragma("GCC unroll 16")
-
-constexpr int kMaxRows = 6;
-constexpr int kPanels = 4;  // 6 x 4 accumulators + 4 weights + 1 broadcast of the 32 zmm registers
-
-// ---- input rows ----
 
 // 16 floats -> their bf16 bits (ref's bf16_round: round to nearest even, NaN kept quiet) in the low half of each lane.
 JRNN_AVX512_INLINE __m512i bf16_round16(__m512 v) {
@@ -40,6 +37,8 @@ JRNN_AVX512_INLINE __m512i bf16_round16(__m512 v) {
                                                   _mm512_set1_epi32(0x7F800000));
     return _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));
 }
+
+}  // namespace
 
 // out[r][0:k_pad) = bf16 of x[r][0:K), zeros past K; as 32-bit words, word i holds elements 2i (low) and 2i+1.
 JRNN_AVX512 void round_rows_bf16(int B, const float* x, int64_t ldx, int K, int k_pad, uint16_t* out) {
@@ -84,6 +83,16 @@ JRNN_AVX512 void quantize_rows_u8(int B, const float* x, int64_t ldx, int K, int
         }
     }
 }
+
+namespace {
+
+#define JRNN_UNROLL _Pragma("GCC unroll 16")
+
+constexpr int kMaxRows = 6;
+// Panels per block for R rows: R*P accumulator chains to cover the latency of vdpbf16ps / vpdpbusd (5 cycles on
+// Sapphire Rapids: 1 x 4 chains held a batch-1 product to ~45 bytes of weights a cycle, 1 x 8 lets it stream from
+// L2), within the 32 zmm registers (R*P accumulators + P weights + 1 broadcast).
+constexpr int lowp_panels(int R) { return R == 1 ? 8 : R == 2 ? 6 : 4; }
 
 // A 32-bit word of a prepared row (two bf16 or four u8), read without aliasing the buffer's element type.
 JRNN_AVX512_INLINE int word_at(const uint32_t* base, int64_t i) {
@@ -213,12 +222,12 @@ JRNN_AVX512_VNNI void s8_vnni_fn(const int8_t* pn, int kp, const float* sc, cons
     s8_vnni_block<R, P>(pn, kp, sc, rs, xq, ld, q, fin, y, ldy, nl, acc);
 }
 
-// Calls F<rows, panels> for rows in 1..kMaxRows, panels in 1..kPanels.
+// Calls F<rows, panels> for rows in 1..kMaxRows, panels in 1..lowp_panels(rows).
 template <template <int, int> class F, int R = 1, int P = 1, typename... A>
 JRNN_AVX512_INLINE void dispatch_block(int rows, int panels, A... a) {
     if constexpr (R > kMaxRows) {
         return;
-    } else if constexpr (P > kPanels) {
+    } else if constexpr (P > lowp_panels(R)) {
         dispatch_block<F, R + 1, 1>(rows, panels, a...);
     } else {
         if (rows == R && panels == P) F<R, P>::call(a...);
@@ -261,12 +270,14 @@ JRNN_AVX512 void bf16_product(const Packed& w, int B, const float* x, int64_t ld
     round_rows_bf16(B, x, ldx, w.k, kp, xb);
     const uint32_t* xw = reinterpret_cast<const uint32_t*>(xb);
     const int panels = w.n_pad / kPanel;
-    for (int p0 = 0; p0 < panels; p0 += kPanels) {
-        const int np = panels - p0 < kPanels ? panels - p0 : kPanels;
+    const int R = B < kMaxRows ? B : kMaxRows;
+    const int P = lowp_panels(R);  // rows <= R in every block below, so P <= lowp_panels(rows)
+    for (int p0 = 0; p0 < panels; p0 += P) {
+        const int np = panels - p0 < P ? panels - p0 : P;
         const int ncols_last = w.n - (p0 + np - 1) * kPanel < kPanel ? w.n - (p0 + np - 1) * kPanel : kPanel;
         const uint16_t* group = w.bf16 + static_cast<int64_t>(p0) * kPanel * kp;
-        for (int b = 0; b < B; b += kMaxRows) {
-            const int rows = B - b < kMaxRows ? B - b : kMaxRows;
+        for (int b = 0; b < B; b += R) {
+            const int rows = B - b < R ? B - b : R;
             dispatch_block<F>(rows, np, group, kp, xw + static_cast<int64_t>(b) * kp / 2, static_cast<int64_t>(kp / 2),
                               y + b * ldy + p0 * kPanel, ldy, ncols_last, accumulate);
         }
@@ -275,11 +286,14 @@ JRNN_AVX512 void bf16_product(const Packed& w, int B, const float* x, int64_t ld
 
 }  // namespace
 
-// The ISA's choice, made once: vdpbf16ps where the CPU has AVX512_BF16.
+// The ISA's choice, made once by CPU: AMX tiles (gemm_amx.cpp) where the CPU and OS allow, else vdpbf16ps where the
+// CPU has AVX512_BF16, else the shifts.
 JRNN_AVX512 void gemm_packed_bf16_f32(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
                                       bool accumulate) {
+    static const bool amx = cpu_has_amx_bf16();
     static const bool dp = cpu_has_avx512_bf16();
-    if (dp) gemm_packed_bf16_f32_dp(w, B, x, ldx, y, ldy, accumulate);
+    if (amx) gemm_packed_bf16_f32_amx(w, B, x, ldx, y, ldy, accumulate);
+    else if (dp) gemm_packed_bf16_f32_dp(w, B, x, ldx, y, ldy, accumulate);
     else gemm_packed_bf16_f32_shift(w, B, x, ldx, y, ldy, accumulate);
 }
 
@@ -295,8 +309,10 @@ JRNN_AVX512 void gemm_packed_bf16_f32_shift(const Packed& w, int B, const float*
 
 JRNN_AVX512 void gemm_packed_s8_u8(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
                                    bool accumulate) {
+    static const bool amx = cpu_has_amx_int8();
     static const bool vnni = cpu_has_avx512_vnni();
-    if (vnni) gemm_packed_s8_u8_vnni(w, B, x, ldx, y, ldy, accumulate);
+    if (amx && B >= kAmxMinRowsS8) gemm_packed_s8_u8_amx(w, B, x, ldx, y, ldy, accumulate);
+    else if (vnni) gemm_packed_s8_u8_vnni(w, B, x, ldx, y, ldy, accumulate);
     else avx2::gemm_packed_s8_u8(w, B, x, ldx, y, ldy, accumulate);
 }
 
@@ -309,12 +325,14 @@ JRNN_AVX512_VNNI void gemm_packed_s8_u8_vnni(const Packed& w, int B, const float
     quantize_rows_u8(B, x, ldx, w.k, kp, xq, q, fin);
     const uint32_t* xw = reinterpret_cast<const uint32_t*>(xq);
     const int panels = w.n_pad / kPanel;
-    for (int p0 = 0; p0 < panels; p0 += kPanels) {
-        const int np = panels - p0 < kPanels ? panels - p0 : kPanels;
+    const int R = B < kMaxRows ? B : kMaxRows;
+    const int P = lowp_panels(R);  // rows <= R in every block below, so P <= lowp_panels(rows)
+    for (int p0 = 0; p0 < panels; p0 += P) {
+        const int np = panels - p0 < P ? panels - p0 : P;
         const int ncols_last = w.n - (p0 + np - 1) * kPanel < kPanel ? w.n - (p0 + np - 1) * kPanel : kPanel;
         const int8_t* group = w.s8 + static_cast<int64_t>(p0) * kPanel * kp;
-        for (int b = 0; b < B; b += kMaxRows) {
-            const int rows = B - b < kMaxRows ? B - b : kMaxRows;
+        for (int b = 0; b < B; b += R) {
+            const int rows = B - b < R ? B - b : R;
             dispatch_block<S8Vnni>(rows, np, group, kp, w.scale + p0 * kPanel, w.row_sum + p0 * kPanel,
                                    xw + static_cast<int64_t>(b) * kp / 4, static_cast<int64_t>(kp / 4), q + b, fin + b,
                                    y + b * ldy + p0 * kPanel, ldy, ncols_last, accumulate);

@@ -13,6 +13,10 @@
 #define JRNN_AVX512 __attribute__((target(JRNN_AVX512_TARGET)))
 #define JRNN_AVX512_INLINE inline __attribute__((target(JRNN_AVX512_TARGET), always_inline))
 
+namespace jrnn {
+struct RowQuant;  // core/quant.h
+}
+
 namespace jrnn::avx512 {
 
 JRNN_AVX512 void sigmoid_f32(const float* x, float* y, int64_t n);
@@ -24,14 +28,33 @@ JRNN_AVX512 void gemm_packed_bf16_f32(const Packed& w, int B, const float* x, in
                                       bool accumulate);
 JRNN_AVX512 void gemm_packed_s8_u8(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
                                    bool accumulate);
-// The variants the two above choose between by CPU (tests call each where the CPU has what it needs):
-// vdpbf16ps (AVX512_BF16) or widening shifts; vpdpbusd (AVX512_VNNI) or avx2::gemm_packed_s8_u8.
+// The variants the two above choose between by CPU and B (tests call each where the CPU has what it needs):
+// bf16: AMX tiles, else vdpbf16ps (AVX512_BF16), else widening shifts;
+// s8: AMX tiles from kAmxMinRowsS8 rows, else vpdpbusd (AVX512_VNNI), else avx2::gemm_packed_s8_u8.
 __attribute__((target(JRNN_AVX512_TARGET ",avx512bf16"))) void gemm_packed_bf16_f32_dp(
     const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy, bool accumulate);
 JRNN_AVX512 void gemm_packed_bf16_f32_shift(const Packed& w, int B, const float* x, int64_t ldx, float* y,
                                             int64_t ldy, bool accumulate);
 __attribute__((target(JRNN_AVX512_TARGET ",avx512vnni"))) void gemm_packed_s8_u8_vnni(
     const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy, bool accumulate);
+// AMX tiles (tdpbf16ps, tdpbusd), where cpu_has_amx_bf16() / cpu_has_amx_int8(): the bf16 product's route at every
+// B (it beats vdpbf16ps from one row on Sapphire Rapids), the s8 product's from kAmxMinRowsS8 rows (vpdpbusd
+// streams one row's weights faster). Each row's result never depends on the others. (Both functions carry the
+// whole AMX target; each executes only its own unit's instructions.)
+constexpr int kAmxMinRowsS8 = 2;
+#define JRNN_AMX_TARGET JRNN_AVX512_TARGET ",amx-tile,amx-bf16,amx-int8"
+#define JRNN_AMX __attribute__((target(JRNN_AMX_TARGET)))
+JRNN_AMX void gemm_packed_bf16_f32_amx(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
+                                       bool accumulate);
+JRNN_AMX void gemm_packed_s8_u8_amx(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
+                                    bool accumulate);
+// The input rows of a reduced-precision product, prepared as the ref kernels do element by element:
+// out[r][0:k_pad) = bf16 of x[r][0:K), zeros past K (32-bit word i holds elements 2i, low half, and 2i+1);
+JRNN_AVX512 void round_rows_bf16(int B, const float* x, int64_t ldx, int K, int k_pad, uint16_t* out);
+// out[r][0:k_pad) = the uint8 quantization of x[r][0:K) (SPEC 1.5), zp past K; q[r] its parameters, finite[r]
+// whether the row held only finite values.
+JRNN_AVX512 void quantize_rows_u8(int B, const float* x, int64_t ldx, int K, int k_pad, uint8_t* out, RowQuant* q,
+                                  uint8_t* finite);
 JRNN_AVX512 void lstm_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh, float* c,
                                float* h, const uint8_t* active, bool sigmoid_candidate);
 JRNN_AVX512 void gru_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh,

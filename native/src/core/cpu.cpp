@@ -1,5 +1,8 @@
 // CPU feature detection: the CPUID bits of each ISA, and the register state the OS saves (XGETBV).
 #include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cstdint>
 
 #include "kernels.h"
@@ -73,6 +76,36 @@ bool cpu_has_avx_vnni() {
     unsigned a, b, c, d;
     __cpuid_count(7, 1, a, b, c, d);
     return a & (1u << 4);
+}
+
+namespace {
+
+// AMX: the CPUID bits (leaf 7: EDX 24 AMX-TILE plus the unit asked for), the tile state enabled in XCR0 (bits 17
+// XTILECFG, 18 XTILEDATA), and Linux's per-process permission to use the tile data state, asked for once
+// (arch_prctl ARCH_REQ_XCOMP_PERM; refused, e.g. under a kernel older than 5.16, the AMX routes stay off).
+bool amx_tiles() {
+    static const bool ok = [] {
+        const Leaf7 l = leaf7();
+        if (!cpu_has_avx512() || !l.ok || !(l.d & (1u << 24))) return false;
+        constexpr uint64_t kXcr0Tile = (1ull << 17) | (1ull << 18);
+        if ((xgetbv0() & kXcr0Tile) != kXcr0Tile) return false;
+        constexpr long kArchReqXcompPerm = 0x1023;
+        constexpr long kXfeatureXtiledata = 18;
+        return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+    }();
+    return ok;
+}
+
+}  // namespace
+
+bool cpu_has_amx_bf16() {
+    const Leaf7 l = leaf7();
+    return l.ok && (l.d & (1u << 22)) && amx_tiles();
+}
+
+bool cpu_has_amx_int8() {
+    const Leaf7 l = leaf7();
+    return l.ok && (l.d & (1u << 25)) && amx_tiles();
 }
 
 }  // namespace jrnn

@@ -81,6 +81,24 @@ int jrnn_isa_supported(int isa) { return isa >= 0 && isa < jrnn::kIsaCount && jr
 
 const char* jrnn_isa_error(void) { return jrnn::g_error.empty() ? nullptr : jrnn::g_error.c_str(); }
 
+const char* jrnn_cpu_features(void) {
+    static const std::string features = [] {
+        std::string s;
+        const auto add = [&s](bool has, const char* name) {
+            if (!has) return;
+            if (!s.empty()) s += ' ';
+            s += name;
+        };
+        add(jrnn::cpu_has_avx512_vnni(), "avx512-vnni");
+        add(jrnn::cpu_has_avx512_bf16(), "avx512-bf16");
+        add(jrnn::cpu_has_avx_vnni(), "avx-vnni");
+        add(jrnn::cpu_has_amx_bf16(), "amx-bf16");
+        add(jrnn::cpu_has_amx_int8(), "amx-int8");
+        return s;
+    }();
+    return features.c_str();
+}
+
 int jrnn_set_isa(int isa) {
     if (!jrnn_isa_supported(isa)) return JRNN_ERR_ARG;
     jrnn::g_isa.store(isa);

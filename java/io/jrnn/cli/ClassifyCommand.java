@@ -35,7 +35,7 @@ import picocli.CommandLine.Spec;
                 + "is."},
         footerHeading = "%nExamples:%n",
         footer = {"  jrnn classify \"Can't locate object method %s via package %s\"",
-                  "  jrnn classify \"Useless use of %s in void context\""})
+                  "  jrnn classify \"Useless use of %%s in void context\""})
 final class ClassifyCommand implements Callable<Integer> {
     /** The shipped classifier, a classpath resource beside this class. */
     static final String RESOURCE = "/io/jrnn/cli/perldiag-class.safetensors";

@@ -38,7 +38,7 @@ import picocli.CommandLine.Spec;
         footer = {"  jrnn demo \"27 November 2026\"",
                   "  jrnn demo --png align.png \"2026년 11월 27일\"",
                   "  jrnn generate --seed 7 \"=item Can't locate \"",
-                  "  jrnn classify \"Useless use of %s in void context\"",
+                  "  jrnn classify \"Useless use of %%s in void context\"",
                   "  jrnn translate --model m.safetensors < in.txt > out.txt",
                   "  jrnn info m.safetensors",
                   "",
@@ -65,7 +65,9 @@ public final class Main implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {"jrnn " + Jrnn.version() + " (kernels: " + Jrnn.isa() + ")",
+            String features = String.join(" ", Jrnn.cpuFeatures());
+            return new String[] {"jrnn " + Jrnn.version() + " (kernels: " + Jrnn.isa()
+                    + (features.isEmpty() ? "" : ", " + features) + ")",
                     "Java " + System.getProperty("java.version") + ", " + System.getProperty("os.name") + " "
                             + System.getProperty("os.arch")};
         }

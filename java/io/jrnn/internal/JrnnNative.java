@@ -63,6 +63,8 @@ public final class JrnnNative {
 
     public static native @Cast("const char*") BytePointer jrnn_isa_error();
 
+    public static native @Cast("const char*") BytePointer jrnn_cpu_features();
+
     public static native int jrnn_set_isa(int isa);
 
     public static native int jrnn_set_threads(int n);

@@ -27,6 +27,19 @@ class IsaEnvTest {
         assertTrue(Jrnn.knownIsas().containsAll(supported), "known " + Jrnn.knownIsas() + " vs supported " + supported);
     }
 
+    /** The features the kernels pick routes by: known names only, AMX and AVX-512 extensions only with AVX-512. */
+    @Test
+    void cpuFeaturesAreKnownAndConsistent() {
+        List<String> f = Jrnn.cpuFeatures();
+        System.out.println("CPU features jrnn uses here: " + f);
+        assertTrue(List.of("avx512-vnni", "avx512-bf16", "avx-vnni", "amx-bf16", "amx-int8").containsAll(f), f.toString());
+        boolean avx512 = Jrnn.supportedIsas().contains("avx512");
+        for (String x : f) {
+            if (x.startsWith("avx512") || x.startsWith("amx")) assertTrue(avx512, x + " without avx512 support");
+        }
+        assertEquals(f.size(), f.stream().distinct().count(), f.toString());
+    }
+
     /** A JVM started with JRNN_ISA naming no ISA jrnn has, or one this machine lacks, refuses to load jrnn. */
     @Test
     void anIsaTheMachineCannotRunIsRefusedAtLoad() throws Exception {

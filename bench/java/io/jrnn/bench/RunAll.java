@@ -158,7 +158,8 @@ public final class RunAll {
         expect(r, args.include == null, seq2seq == null);
 
         // ---- facts that need the native libraries (loaded here only after the forks are done) ----
-        r.machine.put("jrnn", Jrnn.version() + ", ISA path " + Jrnn.isa());
+        r.machine.put("jrnn", Jrnn.version() + ", ISA path " + Jrnn.isa()
+                + (Jrnn.cpuFeatures().isEmpty() ? "" : " (" + String.join(", ", Jrnn.cpuFeatures()) + ")"));
         r.machine.put("ONNX Runtime", OrtEnvironment.getEnvironment().getVersion() + " (Java API, CPU provider); MLAS "
                 + "kernels: " + mlasPath());
         r.machine.put("OpenBLAS", org.bytedeco.openblas.global.openblas_nolapack.OPENBLAS_VERSION.trim()

@@ -130,9 +130,14 @@ class CliTest {
         Run r = run("--help");
         assertEquals(0, r.code);
         assertTrue(r.out.contains("demo") && r.out.contains("translate") && r.out.contains("info"), r.out);
+        // the examples are format strings to picocli: a literal %s must come out as written, with no warning
+        assertTrue(r.out.contains("Useless use of %s in void context"), r.out);
+        assertFalse(r.err.contains("WARN"), r.err);
         r = run("--version");
         assertEquals(0, r.code);
         assertTrue(r.out.startsWith("jrnn "), r.out);
+        assertTrue(r.out.contains("kernels: " + io.jrnn.Jrnn.isa()), r.out);
+        for (String f : io.jrnn.Jrnn.cpuFeatures()) assertTrue(r.out.contains(f), f + " in " + r.out);
     }
 
     // ---- translate ----
