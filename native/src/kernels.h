@@ -186,6 +186,7 @@ bool cpu_has_avx512();  // F, BW, DQ, VL with opmask, ZMM_Hi256 and Hi16_ZMM sta
 bool cpu_has_avx512_vnni();  // vpdpbusd on zmm
 bool cpu_has_avx512_bf16();  // vdpbf16ps
 bool cpu_has_avx_vnni();     // vpdpbusd on ymm (VEX)
+bool cpu_is_intel();         // CPUID vendor GenuineIntel (a kernel's block shape may differ by vendor)
 bool cpu_has_amx_bf16();     // tdpbf16ps: AMX-TILE + AMX-BF16, tile state enabled and granted by the OS
 bool cpu_has_amx_int8();     // tdpbusd: AMX-TILE + AMX-INT8, likewise
 

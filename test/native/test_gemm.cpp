@@ -83,7 +83,7 @@ void run_path(const char* path, GemmFn gemm) {
     int cases = 0;
     for (int N : {1, 3, 8, 15, 16, 17, 33, 64, 100, 200})
         for (int K : {1, 3, 4, 5, 17, 33, 64})
-            for (int B : {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13})  // every row-block remainder of 6 and 4
+            for (int B : {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 23})  // every row-block remainder of 8, 6 and 4
                 for (bool acc : {false, true})
                     for (int pad : {0, 1}) {
                         const Shape s{N, K, B, pad * 3, pad * 5, pad * 7, acc};

@@ -58,6 +58,12 @@ bool cpu_has_avx512() {
     return l.ok && (l.b & f) && (l.b & dq) && (l.b & bw) && (l.b & vl);
 }
 
+bool cpu_is_intel() {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(0, &a, &b, &c, &d)) return false;
+    return b == 0x756e6547u && d == 0x49656e69u && c == 0x6c65746eu;  // "Genu" "ineI" "ntel"
+}
+
 // Sub-features the reduced-precision kernels use when present (each kernel has a fallback without them).
 bool cpu_has_avx512_vnni() {
     const Leaf7 l = leaf7();
