@@ -53,7 +53,7 @@ using BlockFn = void (*)(const float*, int, const float*, int64_t, float*, int64
 // Panels per block for R rows: enough chains to cover the FMA latency, and R*P accumulators + P weights + one
 // broadcast within the 32 zmm registers. Two shapes for the full blocks, chosen by CPU (measured interleaved in one
 // process, GFLOP/s a core, M=64 N=1024 K=512 / M=32 N=2048 K=512):
-//   Intel (Sapphire Rapids, two 512-bit FMA ports): 8 rows x 3 panels 183 / 162 vs 6 x 4 174 / 143 (fewer loads
+//   Intel (a Xeon with AMX under KVM, two 512-bit FMA ports): 8 rows x 3 panels 183 / 162 vs 6 x 4 174 / 143 (fewer loads
 //     a FMA: 8 broadcasts + 3 panel rows per 24 FMAs instead of 6 + 4);
 //   AMD (Zen 4, Zen 5): 6 x 4, the shape this kernel was tuned with there (not re-measured against 8 x 3).
 // Either way each output is one chain over k in order, so the choice never changes a bit of the result.

@@ -89,10 +89,7 @@ namespace {
 #define JRNN_UNROLL _Pragma("GCC unroll 16")
 
 constexpr int kMaxRows = 6;
-// Panels per block for R rows: R*P accumulator chains to cover the latency of vdpbf16ps / vpdpbusd (5 cycles on
-// Sapphire Rapids: 1 x 4 chains held a batch-1 product to ~45 bytes of weights a cycle, 1 x 8 lets it stream from
-// L2), within the 32 zmm registers (R*P accumulators + P weights + 1 broadcast).
-constexpr int lowp_panels(int R) { return R == 1 ? 8 : R == 2 ? 6 : 4; }
+constexpr int kPanels = 4;  // 6 x 4 accumulators + 4 weights + 1 broadcast of the 32 zmm registers
 
 // A 32-bit word of a prepared row (two bf16 or four u8), read without aliasing the buffer's element type.
 JRNN_AVX512_INLINE int word_at(const uint32_t* base, int64_t i) {
@@ -222,12 +219,12 @@ JRNN_AVX512_VNNI void s8_vnni_fn(const int8_t* pn, int kp, const float* sc, cons
     s8_vnni_block<R, P>(pn, kp, sc, rs, xq, ld, q, fin, y, ldy, nl, acc);
 }
 
-// Calls F<rows, panels> for rows in 1..kMaxRows, panels in 1..lowp_panels(rows).
+// Calls F<rows, panels> for rows in 1..kMaxRows, panels in 1..kPanels.
 template <template <int, int> class F, int R = 1, int P = 1, typename... A>
 JRNN_AVX512_INLINE void dispatch_block(int rows, int panels, A... a) {
     if constexpr (R > kMaxRows) {
         return;
-    } else if constexpr (P > lowp_panels(R)) {
+    } else if constexpr (P > kPanels) {
         dispatch_block<F, R + 1, 1>(rows, panels, a...);
     } else {
         if (rows == R && panels == P) F<R, P>::call(a...);
@@ -270,14 +267,12 @@ JRNN_AVX512 void bf16_product(const Packed& w, int B, const float* x, int64_t ld
     round_rows_bf16(B, x, ldx, w.k, kp, xb);
     const uint32_t* xw = reinterpret_cast<const uint32_t*>(xb);
     const int panels = w.n_pad / kPanel;
-    const int R = B < kMaxRows ? B : kMaxRows;
-    const int P = lowp_panels(R);  // rows <= R in every block below, so P <= lowp_panels(rows)
-    for (int p0 = 0; p0 < panels; p0 += P) {
-        const int np = panels - p0 < P ? panels - p0 : P;
+    for (int p0 = 0; p0 < panels; p0 += kPanels) {
+        const int np = panels - p0 < kPanels ? panels - p0 : kPanels;
         const int ncols_last = w.n - (p0 + np - 1) * kPanel < kPanel ? w.n - (p0 + np - 1) * kPanel : kPanel;
         const uint16_t* group = w.bf16 + static_cast<int64_t>(p0) * kPanel * kp;
-        for (int b = 0; b < B; b += R) {
-            const int rows = B - b < R ? B - b : R;
+        for (int b = 0; b < B; b += kMaxRows) {
+            const int rows = B - b < kMaxRows ? B - b : kMaxRows;
             dispatch_block<F>(rows, np, group, kp, xw + static_cast<int64_t>(b) * kp / 2, static_cast<int64_t>(kp / 2),
                               y + b * ldy + p0 * kPanel, ldy, ncols_last, accumulate);
         }
@@ -325,14 +320,12 @@ JRNN_AVX512_VNNI void gemm_packed_s8_u8_vnni(const Packed& w, int B, const float
     quantize_rows_u8(B, x, ldx, w.k, kp, xq, q, fin);
     const uint32_t* xw = reinterpret_cast<const uint32_t*>(xq);
     const int panels = w.n_pad / kPanel;
-    const int R = B < kMaxRows ? B : kMaxRows;
-    const int P = lowp_panels(R);  // rows <= R in every block below, so P <= lowp_panels(rows)
-    for (int p0 = 0; p0 < panels; p0 += P) {
-        const int np = panels - p0 < P ? panels - p0 : P;
+    for (int p0 = 0; p0 < panels; p0 += kPanels) {
+        const int np = panels - p0 < kPanels ? panels - p0 : kPanels;
         const int ncols_last = w.n - (p0 + np - 1) * kPanel < kPanel ? w.n - (p0 + np - 1) * kPanel : kPanel;
         const int8_t* group = w.s8 + static_cast<int64_t>(p0) * kPanel * kp;
-        for (int b = 0; b < B; b += R) {
-            const int rows = B - b < R ? B - b : R;
+        for (int b = 0; b < B; b += kMaxRows) {
+            const int rows = B - b < kMaxRows ? B - b : kMaxRows;
             dispatch_block<S8Vnni>(rows, np, group, kp, w.scale + p0 * kPanel, w.row_sum + p0 * kPanel,
                                    xw + static_cast<int64_t>(b) * kp / 4, static_cast<int64_t>(kp / 4), q + b, fin + b,
                                    y + b * ldy + p0 * kPanel, ldy, ncols_last, accumulate);
