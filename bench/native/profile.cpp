@@ -11,7 +11,11 @@
 // The timers cost ~50 ns a phase (two clock reads), a few percent at batch 1: the JMH numbers are the ones to
 // compare with other engines; these say where the time goes.
 //
-//   jrnn_profile [--quick] [--cases=lstm-b1,lstm-b64,...]
+// With --precision=bf16 or int8 the weights of the cases and of the limit measurements (GEMM, GEMV) are in that
+// format (SPEC 1.5): GFLOP/s and floors then count the same FLOPs at that format's measured rates, and GEMV GB/s
+// the bytes the format streams.
+//
+//   jrnn_profile [--quick] [--cases=lstm-b1,lstm-b64,...] [--precision=fp32|bf16|int8]
 #include <immintrin.h>
 
 #include <algorithm>
@@ -49,6 +53,10 @@ void on_threads(int n, const std::function<void(int)>& fn) {
     fn(0);
     for (auto& t : ts) t.join();
 }
+
+// The weight format of every product below (--precision).
+jrnn::Format g_format = jrnn::Format::kF32;
+int g_precision = JRNN_PRECISION_FP32;
 
 // ---- machine limits ----
 
@@ -113,10 +121,20 @@ struct Weights {
         std::vector<float> raw(static_cast<size_t>(N) * K);
         for (auto& v : raw) v = u(rng);
         for (auto& v : x) v = u(rng);
-        if (!jrnn::pack_rows(raw.data(), N, K, K, &w)) std::abort();
+        if (!jrnn::pack_rows(raw.data(), N, K, K, &w, g_format)) std::abort();
     }
     ~Weights() { jrnn::free_packed(&w); }
 };
+
+// Bytes of weights a packed N x K matrix streams in the format of this run.
+double packed_bytes(int N, int K) {
+    jrnn::Packed p;
+    std::vector<float> raw(static_cast<size_t>(N) * K, 0.5f);
+    if (!jrnn::pack_rows(raw.data(), N, K, K, &p, g_format)) std::abort();
+    const double b = static_cast<double>(p.bytes());
+    jrnn::free_packed(&p);
+    return b;
+}
 
 // y[M, N] = x[M, K] . W^T with jrnn's packed kernel on each of n threads (own data), seconds per call: the best
 // average of 10 calls on each thread, the slowest thread. At M = 1 the calls read W alternately first to last
@@ -131,7 +149,7 @@ double packed_seconds(int n, int N, int K, int M, double budget) {
             if (M == 1 && backward) {
                 jrnn::gemm_packed_backward_f32(k, d.w, d.x.data(), d.y.data(), false);
             } else {
-                k.gemm_packed_f32(d.w, M, d.x.data(), K, d.y.data(), N, false);
+                jrnn::gemm_packed(k, d.w, M, d.x.data(), K, d.y.data(), N, false);
             }
             backward = !backward;
         };
@@ -189,8 +207,8 @@ Limits measure_limits(bool quick) {
     for (int n : {1, 2}) {
         l.fma[n] = fma_peak(n);
         l.gemm[n] = n * 2.0 * 1024 * 512 * 64 / packed_seconds(n, 1024, 512, 64, budget) * 1e-9;
-        l.gemv_l2[n] = n * 4.0 * 512 * 256 / packed_seconds(n, 512, 256, 1, budget) * 1e-9;
-        l.gemv_1m[n] = n * 4.0 * 1024 * 256 / packed_seconds(n, 1024, 256, 1, budget) * 1e-9;
+        l.gemv_l2[n] = n * packed_bytes(512, 256) / packed_seconds(n, 512, 256, 1, budget) * 1e-9;
+        l.gemv_1m[n] = n * packed_bytes(1024, 256) / packed_seconds(n, 1024, 256, 1, budget) * 1e-9;
     }
     l.rtt = round_trip_ns();
     return l;
@@ -230,7 +248,8 @@ Profile profile_case(const Case& c, int threads, bool quick, bool stream = false
         for (auto& e : *v) e = u(rng);
     jrnn_set_threads(threads);
     jrnn_rnn* r = jrnn_rnn_create(c.cell, 0, 1, 1, c.I, c.H, 0);
-    if (!r || jrnn_rnn_set_weights(r, 0, 0, wih.data(), whh.data(), bih.data(), bhh.data(), nullptr) != JRNN_OK)
+    if (!r || jrnn_rnn_set_precision(r, g_precision) != JRNN_OK ||
+        jrnn_rnn_set_weights(r, 0, 0, wih.data(), whh.data(), bih.data(), bhh.data(), nullptr) != JRNN_OK)
         std::abort();
     std::vector<float> h(static_cast<size_t>(c.B) * c.H), cs(h.size());
     auto forward = [&] {
@@ -284,8 +303,11 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--quick")) quick = true;
         else if (!std::strncmp(argv[i], "--cases=", 8)) only = argv[i] + 8;
+        else if (!std::strcmp(argv[i], "--precision=fp32")) g_format = jrnn::Format::kF32, g_precision = JRNN_PRECISION_FP32;
+        else if (!std::strcmp(argv[i], "--precision=bf16")) g_format = jrnn::Format::kBF16, g_precision = JRNN_PRECISION_BF16;
+        else if (!std::strcmp(argv[i], "--precision=int8")) g_format = jrnn::Format::kS8, g_precision = JRNN_PRECISION_INT8;
         else {
-            std::fprintf(stderr, "usage: jrnn_profile [--quick] [--cases=lstm-b1,lstm-b64,...]\n");
+            std::fprintf(stderr, "usage: jrnn_profile [--quick] [--cases=lstm-b1,lstm-b64,...] [--precision=fp32|bf16|int8]\n");
             return 2;
         }
     }
@@ -295,7 +317,9 @@ int main(int argc, char** argv) {
     }
 
     const Limits l = measure_limits(quick);
-    std::printf("### Machine limits, measured by `jrnn_profile` in this run (ISA path %s)\n\n", jrnn_isa_name(jrnn_isa()));
+    const char* fmt = g_format == jrnn::Format::kF32 ? "fp32" : g_format == jrnn::Format::kBF16 ? "bf16" : "int8";
+    std::printf("### Machine limits, measured by `jrnn_profile` in this run (ISA path %s%s%s, %s weights)\n\n",
+                jrnn_isa_name(jrnn_isa()), *jrnn_cpu_features() ? ": " : "", jrnn_cpu_features(), fmt);
     std::printf("| | 1 thread | 2 threads |\n|---|---|---|\n");
     std::printf("| FMA peak (%s), GFLOP/s | %.1f | %.1f |\n",
                 wide() ? "12 independent 16-wide FMA chains a thread" : "10 independent 8-wide FMA chains a thread",
@@ -333,7 +357,7 @@ int main(int argc, char** argv) {
             // Bytes of weights each thread reads per step at batch 1: W_hh, and W_ih too for single steps; the
             // rate at which each of n threads reads that many bytes of its own (measured now, n at once).
             const int rows = c.G * c.H / n, cols = c.H + (stream ? c.I : 0);
-            const double step_bytes = 4.0 * rows * cols;
+            const double step_bytes = packed_bytes(rows, cols);
             const double gemv_rate = c.B == 1 ? step_bytes / packed_seconds(n, rows, cols, 1, quick ? 0.2 : 0.5) * 1e-9
                                               : 0.0;
             const double floor_in = c.input_flops() / (l.gemm[n] * 1e9) * 1e3;

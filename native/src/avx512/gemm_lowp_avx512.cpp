@@ -42,10 +42,15 @@ JRNN_AVX512_INLINE __m512i bf16_round16(__m512 v) {
 
 // out[r][0:k_pad) = bf16 of x[r][0:K), zeros past K; as 32-bit words, word i holds elements 2i (low) and 2i+1.
 JRNN_AVX512 void round_rows_bf16(int B, const float* x, int64_t ldx, int K, int k_pad, uint16_t* out) {
+    const int full = K / 16 * 16;
     for (int b = 0; b < B; ++b) {
         const float* xb = x + b * ldx;
         uint16_t* ob = out + static_cast<int64_t>(b) * k_pad;
-        for (int k = 0; k < k_pad; k += 16) {
+        int k = 0;
+        for (; k < full; k += 16)
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(ob + k),
+                                _mm512_cvtepi32_epi16(bf16_round16(_mm512_loadu_ps(xb + k))));
+        for (; k < k_pad; k += 16) {
             const __mmask16 m = mask_first_avx512(K - k < 0 ? 0 : K - k);
             const __m256i h = _mm512_cvtepi32_epi16(bf16_round16(_mm512_maskz_loadu_ps(m, xb + k)));
             _mm256_mask_storeu_epi16(ob + k, mask_first_avx512(k_pad - k), h);
@@ -53,33 +58,58 @@ JRNN_AVX512 void round_rows_bf16(int B, const float* x, int64_t ldx, int K, int 
     }
 }
 
+namespace {
+
+// rne(x * inv) (MXCSR's round to nearest even, as std::nearbyint) + zp, clamped to [0, 255]: 16 lanes as bytes.
+JRNN_AVX512_INLINE __m128i quant16(__m512 v, __m512 inv, __m512i zp) {
+    __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(v, inv)), zp);
+    q = _mm512_min_epi32(_mm512_max_epi32(q, _mm512_setzero_si512()), _mm512_set1_epi32(255));
+    return _mm512_cvtepi32_epi8(q);
+}
+
+}  // namespace
+
 // out[r][0:k_pad) = uint8 quantization of x[r][0:K) (SPEC §1.5), zp past K (those weights are 0); q[r] its
-// parameters, finite[r] whether the row held only finite values.
+// parameters, finite[r] whether the row held only finite values. The minimum and maximum in four independent
+// chains (min and max are exact, so the order does not matter), then whole vectors without masks up to the tail.
 JRNN_AVX512 void quantize_rows_u8(int B, const float* x, int64_t ldx, int K, int k_pad, uint8_t* out, RowQuant* q,
                                   uint8_t* finite) {
+    const int full = K / 16 * 16, full4 = K / 64 * 64;
     for (int b = 0; b < B; ++b) {
         const float* xb = x + b * ldx;
-        __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
+        __m512 lo[4], hi[4];
+        for (int i = 0; i < 4; ++i) lo[i] = hi[i] = _mm512_setzero_ps();
         __mmask16 bad = 0;
-        for (int k = 0; k < K; k += 16) {
+        int k = 0;
+        for (; k < full4; k += 64) {
+            for (int i = 0; i < 4; ++i) {
+                const __m512 v = _mm512_loadu_ps(xb + k + 16 * i);
+                const __mmask16 nf = _mm512_fpclass_ps_mask(v, 0x99);  // QNaN, +inf, -inf, SNaN
+                bad |= nf;
+                lo[i] = _mm512_mask_min_ps(lo[i], static_cast<__mmask16>(~nf), v, lo[i]);
+                hi[i] = _mm512_mask_max_ps(hi[i], static_cast<__mmask16>(~nf), v, hi[i]);
+            }
+        }
+        for (; k < K; k += 16) {
             const __mmask16 m = mask_first_avx512(K - k);
             const __m512 v = _mm512_maskz_loadu_ps(m, xb + k);
-            const __mmask16 nf = _mm512_mask_fpclass_ps_mask(m, v, 0x99);  // QNaN, +inf, -inf, SNaN
+            const __mmask16 nf = _mm512_mask_fpclass_ps_mask(m, v, 0x99);
             bad |= nf;
-            lo = _mm512_mask_min_ps(lo, m & ~nf, v, lo);
-            hi = _mm512_mask_max_ps(hi, m & ~nf, v, hi);
+            lo[0] = _mm512_mask_min_ps(lo[0], m & ~nf, v, lo[0]);
+            hi[0] = _mm512_mask_max_ps(hi[0], m & ~nf, v, hi[0]);
         }
         finite[b] = bad == 0;
-        q[b] = row_quant(_mm512_reduce_min_ps(lo), _mm512_reduce_max_ps(hi));
+        const __m512 lo_all = _mm512_min_ps(_mm512_min_ps(lo[0], lo[1]), _mm512_min_ps(lo[2], lo[3]));
+        const __m512 hi_all = _mm512_max_ps(_mm512_max_ps(hi[0], hi[1]), _mm512_max_ps(hi[2], hi[3]));
+        q[b] = row_quant(_mm512_reduce_min_ps(lo_all), _mm512_reduce_max_ps(hi_all));
         const __m512 inv = _mm512_set1_ps(q[b].inv);
         const __m512i zp = _mm512_set1_epi32(q[b].zp);
         uint8_t* ob = out + static_cast<int64_t>(b) * k_pad;
-        for (int k = 0; k < k_pad; k += 16) {
+        k = 0;
+        for (; k < full; k += 16) _mm_storeu_si128(reinterpret_cast<__m128i*>(ob + k), quant16(_mm512_loadu_ps(xb + k), inv, zp));
+        for (; k < k_pad; k += 16) {
             const __mmask16 m = mask_first_avx512(K - k < 0 ? 0 : K - k);
-            // rne(x * inv) (MXCSR's round to nearest even, as std::nearbyint) + zp, clamped to [0, 255]
-            __m512i v = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, xb + k), inv)), zp);
-            v = _mm512_min_epi32(_mm512_max_epi32(v, _mm512_setzero_si512()), _mm512_set1_epi32(255));
-            _mm_mask_storeu_epi8(ob + k, mask_first_avx512(k_pad - k), _mm512_cvtepi32_epi8(v));
+            _mm_mask_storeu_epi8(ob + k, mask_first_avx512(k_pad - k), quant16(_mm512_maskz_loadu_ps(m, xb + k), inv, zp));
         }
     }
 }
