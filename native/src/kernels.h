@@ -86,6 +86,12 @@ struct KernelTable {
     // holding NaN or +-inf gives NaN in all its outputs. w.format == kS8, w.k < 2^16.
     void (*gemm_packed_s8_u8)(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
                               bool accumulate);
+    // The bf16 or s8 product against count matrices of one format and one k (a recurrent step's gate blocks):
+    // y + g * y_step (+)= x . w[g]^T for g < count, the bits of count single products, with the rows of x rounded
+    // or quantized once for all of them. nullptr: an ISA without one; gemm_packed_multi then calls the single
+    // product count times.
+    void (*gemm_packed_lowp_multi)(const Packed* w, int count, int B, const float* x, int64_t ldx, float* y,
+                                   int64_t y_step, int64_t ldy, bool accumulate);
 
     // The fused per-step cell passes. gx[B, G*H] (row stride ldgx) holds W_ih x + biases for this step,
     // gh[B, G*H] (row stride ldgh) holds W_hh h_{t-1}. active[B] (nullptr = all rows): rows with 0 are
@@ -176,6 +182,11 @@ const KernelTable& kernels();
 // The product of the table's kernel for w's format (every product with a weight matrix goes through here).
 void gemm_packed(const KernelTable& k, const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
                  bool accumulate);
+
+// gemm_packed against count matrices of one format and k: y + g * y_step (+)= x . w[g]^T (gemm_packed_lowp_multi
+// where the table has one).
+void gemm_packed_multi(const KernelTable& k, const Packed* w, int count, int B, const float* x, int64_t ldx, float* y,
+                       int64_t y_step, int64_t ldy, bool accumulate);
 
 // y[1, w.n] (+)= x[1, w.k] . w^T with k's product for w's format on groups of panels, last group first: the same result
 // as one call, with the weights read in the opposite order (layers/recurrent.cpp says why batch-1 steps alternate).

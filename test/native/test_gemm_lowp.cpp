@@ -229,6 +229,41 @@ void run_shape(Format f, const Shape& s, std::mt19937& rng, bool nonfinite, doub
     jrnn::free_packed(&p);
 }
 
+// gemm_packed_multi (the rows of x prepared once for several matrices) against the single products, bit for bit, on
+// every supported table: slices of one packing as the recurrent driver's gate blocks are, each its own y block.
+void check_multi(Format f, std::mt19937& rng) {
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    const char* fname = f == Format::kBF16 ? "bf16" : "s8";
+    for (const jrnn::Isa* isa : jrnn_test::supported_isas())
+        for (int K : {1, 17, 64, 300})
+            for (int B : {1, 2, 5, 16, 37})
+                for (int count : {1, 3, 4}) {
+                    const int Hpad = 48, units = 32, j0 = 16;  // each "gate" block: rows [g*Hpad + j0, + units)
+                    std::vector<float> w(static_cast<size_t>(count) * Hpad * K), x(static_cast<size_t>(B) * (K + 1));
+                    for (auto& v : w) v = u(rng);
+                    for (auto& v : x) v = 2.0f * u(rng);
+                    jrnn::Packed p;
+                    if (!CHECK(jrnn::pack_rows(w.data(), count * Hpad, K, K, &p, f), "pack")) continue;
+                    std::vector<jrnn::Packed> slices;
+                    for (int g = 0; g < count; ++g) slices.push_back(p.slice_rows(g * Hpad + j0, units));
+                    const int64_t ldy = count * 40 + 3, y_step = 40;
+                    std::vector<float> y0(static_cast<size_t>(B) * ldy);
+                    for (auto& v : y0) v = u(rng);
+                    for (bool acc : {false, true}) {
+                        std::vector<float> multi(y0), single(y0);
+                        jrnn::gemm_packed_multi(*isa->table, slices.data(), count, B, x.data(), K + 1, multi.data(),
+                                                y_step, ldy, acc);
+                        for (int g = 0; g < count; ++g)
+                            jrnn::gemm_packed(*isa->table, slices[g], B, x.data(), K + 1, single.data() + g * y_step, ldy,
+                                              acc);
+                        CHECK(std::memcmp(multi.data(), single.data(), sizeof(float) * multi.size()) == 0,
+                              "%s %s multi K=%d B=%d count=%d acc=%d: differs from the single products", isa->name, fname,
+                              K, B, count, acc);
+                    }
+                    jrnn::free_packed(&p);
+                }
+}
+
 }  // namespace
 
 int main() {
@@ -257,6 +292,7 @@ int main() {
             run_shape(f, s, rng, false, worst_dp);
             ++cases;
         }
+        check_multi(f, rng);
         if (f == Format::kBF16) std::printf("bf16: %d shapes on every route; vdpbf16ps max |y - ref| / S = %.3g\n", cases, worst_dp);
         else std::printf("s8: %d shapes on every route, all bit-identical to the ref\n", cases);
     }

@@ -11,6 +11,7 @@ const KernelTable kTable = {
     .gemm_packed_f32 = gemm_packed_f32,
     .gemm_packed_bf16_f32 = gemm_packed_bf16_f32,
     .gemm_packed_s8_u8 = gemm_packed_s8_u8,
+    .gemm_packed_lowp_multi = nullptr,  // the single products one by one
     .lstm_cell_f32 = lstm_cell_f32,
     .gru_cell_f32 = gru_cell_f32,
     .gru_gates_f32 = gru_gates_f32,

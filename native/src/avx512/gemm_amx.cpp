@@ -187,31 +187,41 @@ JRNN_AMX_INLINE void product(const Packed& w, int B, const uint8_t* a, int64_t l
 
 }  // namespace
 
+JRNN_AMX void gemm_packed_amx_multi(const Packed* w, int count, int B, const float* x, int64_t ldx, float* y,
+                                    int64_t y_step, int64_t ldy, bool accumulate) {
+    if (B <= 0 || count <= 0) return;
+    const bool bf16 = w[0].format == Format::kBF16;
+    const int depth = bf16 ? Bf16::kDepth : S8::kDepth;
+    const int kblocks = (w[0].k_pad + depth - 1) / depth;
+    const int ka = kblocks * depth;  // elements a prepared row
+    const int64_t lda = bf16 ? static_cast<int64_t>(ka) * 2 : ka;  // bytes a prepared row
+    const int b_pad = B < kTileRows ? B : (B + kTileRows - 1) / kTileRows * kTileRows;
+    uint8_t* a = scratch(t_rows, static_cast<size_t>(b_pad) * lda);
+    RowQuant* q = nullptr;
+    uint8_t* finite = nullptr;
+    if (bf16) {
+        round_rows_bf16(B, x, ldx, w[0].k, ka, reinterpret_cast<uint16_t*>(a));
+    } else {
+        q = scratch(t_quant, static_cast<size_t>(B));
+        finite = scratch(t_finite, static_cast<size_t>(B));
+        quantize_rows_u8(B, x, ldx, w[0].k, ka, a, q, finite);
+    }
+    std::memset(a + B * lda, 0, static_cast<size_t>(b_pad - B) * lda);
+    for (int g = 0; g < count; ++g) {
+        if (w[g].n <= 0) continue;
+        if (bf16) product<Bf16>(w[g], B, a, lda, kblocks, nullptr, nullptr, y + g * y_step, ldy, accumulate);
+        else product<S8>(w[g], B, a, lda, kblocks, q, finite, y + g * y_step, ldy, accumulate);
+    }
+}
+
 JRNN_AMX void gemm_packed_bf16_f32_amx(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
                                       bool accumulate) {
-    if (B <= 0 || w.n <= 0) return;
-    const int kblocks = (w.k_pad + Bf16::kDepth - 1) / Bf16::kDepth;
-    const int ka = kblocks * Bf16::kDepth;  // elements a prepared row
-    const int b_pad = B < kTileRows ? B : (B + kTileRows - 1) / kTileRows * kTileRows;
-    uint8_t* a = scratch(t_rows, static_cast<size_t>(b_pad) * ka * 2);
-    uint16_t* rows = reinterpret_cast<uint16_t*>(a);
-    round_rows_bf16(B, x, ldx, w.k, ka, rows);
-    std::memset(rows + static_cast<int64_t>(B) * ka, 0, static_cast<size_t>(b_pad - B) * ka * 2);
-    product<Bf16>(w, B, a, static_cast<int64_t>(ka) * 2, kblocks, nullptr, nullptr, y, ldy, accumulate);
+    gemm_packed_amx_multi(&w, 1, B, x, ldx, y, 0, ldy, accumulate);
 }
 
 JRNN_AMX void gemm_packed_s8_u8_amx(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
                                    bool accumulate) {
-    if (B <= 0 || w.n <= 0) return;
-    const int kblocks = (w.k_pad + S8::kDepth - 1) / S8::kDepth;
-    const int ka = kblocks * S8::kDepth;
-    const int b_pad = B < kTileRows ? B : (B + kTileRows - 1) / kTileRows * kTileRows;
-    uint8_t* a = scratch(t_rows, static_cast<size_t>(b_pad) * ka);
-    RowQuant* q = scratch(t_quant, static_cast<size_t>(B));
-    uint8_t* finite = scratch(t_finite, static_cast<size_t>(B));
-    quantize_rows_u8(B, x, ldx, w.k, ka, a, q, finite);
-    std::memset(a + static_cast<int64_t>(B) * ka, 0, static_cast<size_t>(b_pad - B) * ka);
-    product<S8>(w, B, a, ka, kblocks, q, finite, y, ldy, accumulate);
+    gemm_packed_amx_multi(&w, 1, B, x, ldx, y, 0, ldy, accumulate);
 }
 
 }  // namespace jrnn::avx512

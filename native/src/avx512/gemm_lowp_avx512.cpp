@@ -289,22 +289,59 @@ thread_local std::vector<uint8_t> t_u8;
 thread_local std::vector<RowQuant> t_quant;
 thread_local std::vector<uint8_t> t_finite;
 
+// The rows of x as bf16 once, then the product against each of the count matrices.
 template <template <int, int> class F>
-JRNN_AVX512 void bf16_product(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
-                              bool accumulate) {
-    const int kp = w.k_pad;
+JRNN_AVX512 void bf16_product(const Packed* ws, int count, int B, const float* x, int64_t ldx, float* y, int64_t y_step,
+                              int64_t ldy, bool accumulate) {
+    const int kp = ws[0].k_pad;
     uint16_t* xb = scratch(t_bf16, static_cast<size_t>(B) * kp);
-    round_rows_bf16(B, x, ldx, w.k, kp, xb);
+    round_rows_bf16(B, x, ldx, ws[0].k, kp, xb);
     const uint32_t* xw = reinterpret_cast<const uint32_t*>(xb);
-    const int panels = w.n_pad / kPanel;
-    for (int p0 = 0; p0 < panels; p0 += kPanels) {
-        const int np = panels - p0 < kPanels ? panels - p0 : kPanels;
-        const int ncols_last = w.n - (p0 + np - 1) * kPanel < kPanel ? w.n - (p0 + np - 1) * kPanel : kPanel;
-        const uint16_t* group = w.bf16 + static_cast<int64_t>(p0) * kPanel * kp;
-        for (int b = 0; b < B; b += kMaxRows) {
-            const int rows = B - b < kMaxRows ? B - b : kMaxRows;
-            dispatch_block<F>(rows, np, group, kp, xw + static_cast<int64_t>(b) * kp / 2, static_cast<int64_t>(kp / 2),
-                              y + b * ldy + p0 * kPanel, ldy, ncols_last, accumulate);
+    for (int g = 0; g < count; ++g) {
+        const Packed& w = ws[g];
+        float* yg = y + g * y_step;
+        const int panels = w.n_pad / kPanel;
+        for (int p0 = 0; p0 < panels; p0 += kPanels) {
+            const int np = panels - p0 < kPanels ? panels - p0 : kPanels;
+            const int ncols_last = w.n - (p0 + np - 1) * kPanel < kPanel ? w.n - (p0 + np - 1) * kPanel : kPanel;
+            const uint16_t* group = w.bf16 + static_cast<int64_t>(p0) * kPanel * kp;
+            for (int b = 0; b < B; b += kMaxRows) {
+                const int rows = B - b < kMaxRows ? B - b : kMaxRows;
+                dispatch_block<F>(rows, np, group, kp, xw + static_cast<int64_t>(b) * kp / 2,
+                                  static_cast<int64_t>(kp / 2), yg + b * ldy + p0 * kPanel, ldy, ncols_last, accumulate);
+            }
+        }
+    }
+}
+
+JRNN_AVX512_BF16 void bf16_dp_multi(const Packed* w, int count, int B, const float* x, int64_t ldx, float* y,
+                                    int64_t y_step, int64_t ldy, bool accumulate) {
+    bf16_product<Bf16Dp>(w, count, B, x, ldx, y, y_step, ldy, accumulate);
+}
+
+// The rows of x quantized once, then vpdpbusd against each of the count matrices.
+JRNN_AVX512_VNNI void s8_vnni_product(const Packed* ws, int count, int B, const float* x, int64_t ldx, float* y,
+                                      int64_t y_step, int64_t ldy, bool accumulate) {
+    const int kp = ws[0].k_pad;
+    uint8_t* xq = scratch(t_u8, static_cast<size_t>(B) * kp);
+    RowQuant* q = scratch(t_quant, static_cast<size_t>(B));
+    uint8_t* fin = scratch(t_finite, static_cast<size_t>(B));
+    quantize_rows_u8(B, x, ldx, ws[0].k, kp, xq, q, fin);
+    const uint32_t* xw = reinterpret_cast<const uint32_t*>(xq);
+    for (int g = 0; g < count; ++g) {
+        const Packed& w = ws[g];
+        float* yg = y + g * y_step;
+        const int panels = w.n_pad / kPanel;
+        for (int p0 = 0; p0 < panels; p0 += kPanels) {
+            const int np = panels - p0 < kPanels ? panels - p0 : kPanels;
+            const int ncols_last = w.n - (p0 + np - 1) * kPanel < kPanel ? w.n - (p0 + np - 1) * kPanel : kPanel;
+            const int8_t* group = w.s8 + static_cast<int64_t>(p0) * kPanel * kp;
+            for (int b = 0; b < B; b += kMaxRows) {
+                const int rows = B - b < kMaxRows ? B - b : kMaxRows;
+                dispatch_block<S8Vnni>(rows, np, group, kp, w.scale + p0 * kPanel, w.row_sum + p0 * kPanel,
+                                       xw + static_cast<int64_t>(b) * kp / 4, static_cast<int64_t>(kp / 4), q + b,
+                                       fin + b, yg + b * ldy + p0 * kPanel, ldy, ncols_last, accumulate);
+            }
         }
     }
 }
@@ -324,12 +361,12 @@ JRNN_AVX512 void gemm_packed_bf16_f32(const Packed& w, int B, const float* x, in
 
 JRNN_AVX512_BF16 void gemm_packed_bf16_f32_dp(const Packed& w, int B, const float* x, int64_t ldx, float* y,
                                               int64_t ldy, bool accumulate) {
-    bf16_product<Bf16Dp>(w, B, x, ldx, y, ldy, accumulate);
+    bf16_dp_multi(&w, 1, B, x, ldx, y, 0, ldy, accumulate);
 }
 
 JRNN_AVX512 void gemm_packed_bf16_f32_shift(const Packed& w, int B, const float* x, int64_t ldx, float* y,
                                             int64_t ldy, bool accumulate) {
-    bf16_product<Bf16Shift>(w, B, x, ldx, y, ldy, accumulate);
+    bf16_product<Bf16Shift>(&w, 1, B, x, ldx, y, 0, ldy, accumulate);
 }
 
 JRNN_AVX512 void gemm_packed_s8_u8(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
@@ -343,23 +380,25 @@ JRNN_AVX512 void gemm_packed_s8_u8(const Packed& w, int B, const float* x, int64
 
 JRNN_AVX512_VNNI void gemm_packed_s8_u8_vnni(const Packed& w, int B, const float* x, int64_t ldx, float* y,
                                              int64_t ldy, bool accumulate) {
-    const int kp = w.k_pad;
-    uint8_t* xq = scratch(t_u8, static_cast<size_t>(B) * kp);
-    RowQuant* q = scratch(t_quant, static_cast<size_t>(B));
-    uint8_t* fin = scratch(t_finite, static_cast<size_t>(B));
-    quantize_rows_u8(B, x, ldx, w.k, kp, xq, q, fin);
-    const uint32_t* xw = reinterpret_cast<const uint32_t*>(xq);
-    const int panels = w.n_pad / kPanel;
-    for (int p0 = 0; p0 < panels; p0 += kPanels) {
-        const int np = panels - p0 < kPanels ? panels - p0 : kPanels;
-        const int ncols_last = w.n - (p0 + np - 1) * kPanel < kPanel ? w.n - (p0 + np - 1) * kPanel : kPanel;
-        const int8_t* group = w.s8 + static_cast<int64_t>(p0) * kPanel * kp;
-        for (int b = 0; b < B; b += kMaxRows) {
-            const int rows = B - b < kMaxRows ? B - b : kMaxRows;
-            dispatch_block<S8Vnni>(rows, np, group, kp, w.scale + p0 * kPanel, w.row_sum + p0 * kPanel,
-                                   xw + static_cast<int64_t>(b) * kp / 4, static_cast<int64_t>(kp / 4), q + b, fin + b,
-                                   y + b * ldy + p0 * kPanel, ldy, ncols_last, accumulate);
-        }
+    s8_vnni_product(&w, 1, B, x, ldx, y, 0, ldy, accumulate);
+}
+
+// The routes of the two products above, chosen the same way, with the rows of x prepared once for all count matrices.
+JRNN_AVX512 void gemm_packed_lowp_multi(const Packed* w, int count, int B, const float* x, int64_t ldx, float* y,
+                                        int64_t y_step, int64_t ldy, bool accumulate) {
+    if (count <= 0 || B <= 0) return;
+    static const bool amx_bf16 = cpu_has_amx_bf16(), amx_s8 = cpu_has_amx_int8();
+    static const bool dp = cpu_has_avx512_bf16(), vnni = cpu_has_avx512_vnni();
+    if (w[0].format == Format::kBF16) {
+        if (amx_bf16) gemm_packed_amx_multi(w, count, B, x, ldx, y, y_step, ldy, accumulate);
+        else if (dp) bf16_dp_multi(w, count, B, x, ldx, y, y_step, ldy, accumulate);
+        else bf16_product<Bf16Shift>(w, count, B, x, ldx, y, y_step, ldy, accumulate);
+    } else if (amx_s8 && B >= kAmxMinRowsS8) {
+        gemm_packed_amx_multi(w, count, B, x, ldx, y, y_step, ldy, accumulate);
+    } else if (vnni) {
+        s8_vnni_product(w, count, B, x, ldx, y, y_step, ldy, accumulate);
+    } else {
+        for (int g = 0; g < count; ++g) avx2::gemm_packed_s8_u8(w[g], B, x, ldx, y + g * y_step, ldy, accumulate);
     }
 }
 

@@ -28,6 +28,8 @@ JRNN_AVX512 void gemm_packed_bf16_f32(const Packed& w, int B, const float* x, in
                                       bool accumulate);
 JRNN_AVX512 void gemm_packed_s8_u8(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
                                    bool accumulate);
+JRNN_AVX512 void gemm_packed_lowp_multi(const Packed* w, int count, int B, const float* x, int64_t ldx, float* y,
+                                        int64_t y_step, int64_t ldy, bool accumulate);
 // The variants the two above choose between by CPU and B (tests call each where the CPU has what it needs):
 // bf16: AMX tiles, else vdpbf16ps (AVX512_BF16), else widening shifts;
 // s8: AMX tiles from kAmxMinRowsS8 rows, else vpdpbusd (AVX512_VNNI), else avx2::gemm_packed_s8_u8.
@@ -49,6 +51,9 @@ JRNN_AMX void gemm_packed_bf16_f32_amx(const Packed& w, int B, const float* x, i
                                        bool accumulate);
 JRNN_AMX void gemm_packed_s8_u8_amx(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
                                     bool accumulate);
+// The same against count matrices of one format and k, the rows of x prepared once (gemm_packed_lowp_multi).
+JRNN_AMX void gemm_packed_amx_multi(const Packed* w, int count, int B, const float* x, int64_t ldx, float* y,
+                                    int64_t y_step, int64_t ldy, bool accumulate);
 // The input rows of a reduced-precision product, prepared as the ref kernels do element by element:
 // out[r][0:k_pad) = bf16 of x[r][0:K), zeros past K (32-bit word i holds elements 2i, low half, and 2i+1);
 JRNN_AVX512 void round_rows_bf16(int B, const float* x, int64_t ldx, int K, int k_pad, uint16_t* out);

@@ -140,6 +140,16 @@ void gemm_packed(const KernelTable& k, const Packed& w, int B, const float* x, i
     }
 }
 
+void gemm_packed_multi(const KernelTable& k, const Packed* w, int count, int B, const float* x, int64_t ldx, float* y,
+                       int64_t y_step, int64_t ldy, bool accumulate) {
+    if (count <= 0) return;
+    if (w[0].format != Format::kF32 && k.gemm_packed_lowp_multi) {
+        k.gemm_packed_lowp_multi(w, count, B, x, ldx, y, y_step, ldy, accumulate);
+        return;
+    }
+    for (int g = 0; g < count; ++g) gemm_packed(k, w[g], B, x, ldx, y + g * y_step, ldy, accumulate);
+}
+
 // Groups of kBackwardGroup panels, last group first (panels inside a group forward): a kernel that hides latency
 // across panels (avx512) gets enough of them per call, and the read order still runs backward at that grain.
 void gemm_packed_backward_f32(const KernelTable& k, const Packed& w, const float* x, float* y, bool accumulate) {

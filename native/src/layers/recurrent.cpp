@@ -95,6 +95,19 @@ void product(const Packed& w, int M, const float* x, int64_t ldx, float* y, int6
         gemm_packed(k, w, std::min(rb, M - r), x + r * ldx, ldx, y + r * ldy, ldy, accumulate);
 }
 
+// The same for gates [g0, g0 + count) of w on the units of u: gate g's outputs at y + (g - g0) * y_step. One call per
+// block of rows for all the gates, so a reduced-precision product rounds or quantizes each row of x once.
+void product_gates(const GatePacked& w, int g0, int count, int j0, int j1, int M, const float* x, int64_t ldx,
+                   float* y, int64_t y_step, int64_t ldy, bool accumulate) {
+    if (j1 <= j0 || M <= 0) return;
+    Packed slices[4];
+    for (int g = 0; g < count; ++g) slices[g] = w.rows(g0 + g, j0, j1);
+    const KernelTable& k = table();
+    const int rb = row_block(w.p.k);
+    for (int r = 0; r < M; r += rb)
+        gemm_packed_multi(k, slices, count, std::min(rb, M - r), x + r * ldx, ldx, y + r * ldy, y_step, ldy, accumulate);
+}
+
 // y[1, w.n] (+)= x[1, K] . w^T with the panels of w taken last to first. At batch 1 a step streams its weights
 // from L2 and they barely fit (lstm H=256: 1 MiB of W_hh, 1 MiB of L2 a core); read in the same order every step,
 // the cache's LRU evicts each line just before it is needed again. Alternating the direction from step to step
@@ -214,9 +227,10 @@ void input_projection(const jrnn_rnn& r, const Direction& d, int rows, const flo
             for (int g = 0; g < r.G; ++g)
                 std::memcpy(gx + static_cast<int64_t>(i) * gh + g * H + u.j0, d.bias + g * H + u.j0,
                             sizeof(float) * u.size());
-        for (int g = 0; g < r.G; ++g)
-            gemm_packed(k, d.w_ih.rows(g, u.j0, u.j1), m, in + static_cast<int64_t>(r0) * in_size, in_size,
-                              gx + static_cast<int64_t>(r0) * gh + g * H + u.j0, gh, true);
+        Packed slices[4];
+        for (int g = 0; g < r.G; ++g) slices[g] = d.w_ih.rows(g, u.j0, u.j1);
+        gemm_packed_multi(k, slices, r.G, m, in + static_cast<int64_t>(r0) * in_size, in_size,
+                          gx + static_cast<int64_t>(r0) * gh + u.j0, H, gh, true);
     }
 }
 
@@ -261,6 +275,16 @@ void step_share(const jrnn_rnn& r, const Direction& d, int B, const float* gx, i
         if (backward && B == 1) product_backward(d.w_hh.rows(g, u.j0, u.j1), hin, s.gh + g * H + u.j0, false);
         else product(d.w_hh.rows(g, u.j0, u.j1), B, hin, Hout, s.gh + g * H + u.j0, gh, false);
     };
+    // gates [0, count) at once: backward at batch 1 gate by gate, last first (see product_backward), else one
+    // product for all of them
+    auto recurrent_all = [&](int count, const float* hin) {
+        if (backward && B == 1) {
+            for (int g = count - 1; g >= 0; --g) recurrent(g, hin);
+            return;
+        }
+        JRNN_PROFILE_SCOPE(kRecurrent);
+        product_gates(d.w_hh, 0, count, u.j0, u.j1, B, hin, Hout, s.gh + u.j0, H, gh, false);
+    };
     switch (r.cell) {
         case JRNN_CELL_RNN_TANH:
         case JRNN_CELL_RNN_RELU:
@@ -273,7 +297,7 @@ void step_share(const jrnn_rnn& r, const Direction& d, int B, const float* gx, i
             }
             break;
         case JRNN_CELL_LSTM: {
-            for (int i = 0; i < 4; ++i) recurrent(backward ? 3 - i : i, cur);
+            recurrent_all(4, cur);
             before_cell();
             const bool sig = (r.flags & JRNN_LSTM_SIGMOID_CANDIDATE) != 0;
             if (r.P == 0) {
@@ -308,15 +332,14 @@ void step_share(const jrnn_rnn& r, const Direction& d, int B, const float* gx, i
         }
         case JRNN_CELL_GRU:
             if (!r.reset_before()) {
-                for (int i = 0; i < 3; ++i) recurrent(backward ? 2 - i : i, cur);
+                recurrent_all(3, cur);
                 before_cell();
                 JRNN_PROFILE_SCOPE(kCell);
                 copy_cols(cur, nxt, B, Hout, u);  // the cell updates h in place
                 k.gru_cell_cols_f32(B, H, u.j0, u.j1, gx, ldgx, s.gh, gh, d.b_hn, nxt, mask);
             } else {
                 // r,z rows first; the candidate's product reads r*h of every unit.
-                recurrent(backward ? 1 : 0, cur);
-                recurrent(backward ? 0 : 1, cur);
+                recurrent_all(2, cur);
                 before_cell();
                 {
                     JRNN_PROFILE_SCOPE(kCell);

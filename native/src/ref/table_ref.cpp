@@ -12,6 +12,7 @@ const KernelTable kTable = {
     .gemm_packed_f32 = gemm_packed_f32,
     .gemm_packed_bf16_f32 = gemm_packed_bf16_f32,
     .gemm_packed_s8_u8 = gemm_packed_s8_u8,
+    .gemm_packed_lowp_multi = nullptr,  // the spec: every product prepares its own input
     .lstm_cell_f32 = lstm_cell_f32,
     .gru_cell_f32 = gru_cell_f32,
     .gru_gates_f32 = gru_gates_f32,
