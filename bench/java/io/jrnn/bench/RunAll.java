@@ -257,10 +257,7 @@ public final class RunAll {
         for (RunResult run : runs) {
             String bench = run.getParams().getBenchmark();
             String method = bench.substring(bench.lastIndexOf('.') + 1);
-            String caseName = null; // the one parameter besides threads: caseName, cell or sentenceSet
-            for (String p : run.getParams().getParamsKeys()) {
-                if (!p.equals("threads")) caseName = run.getParams().getParam(p);
-            }
+            String caseName = Results.caseKey(run.getParams()); // caseName, cell, sentenceSet; "lstm-b1/INT8"
             String t = run.getParams().getParam("threads");
             Result<?> primary = run.getPrimaryResult();
             Result<?> alloc = run.getSecondaryResults().get("gc.alloc.rate.norm");
