@@ -211,7 +211,7 @@ def main():
     if args.quant_cases:
         engine, tried = pick_quant_engine(args.quant_engines.split(","))
         quant = {"supported_engines": list(torch.backends.quantized.supported_engines), "engine": engine,
-                 "not_used": tried, "qconfig": "quantize_dynamic default (dtype=torch.qint8)", "results": []}
+                 "not_used": tried, "qconfig": "default qconfig, dtype=torch.qint8", "results": []}
         if engine is None:
             quant["skipped"] = "no quantized engine of " + args.quant_engines + " runs here (" + "; ".join(tried) + ")"
         else:

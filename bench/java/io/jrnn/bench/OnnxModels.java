@@ -18,6 +18,9 @@ import io.jrnn.bench.Cases.Weights;
  * <p>Graph: {@code X[T,B,I]} in; {@code Y[T,1,B,H]}, {@code Y_h[1,B,H]} (and {@code Y_c[1,B,H]} for the LSTM) out.
  * ONNX stacks the gates in its own order, so PyTorch's blocks are reordered: LSTM i,f,g,o → i,o,f,c; GRU r,z,n →
  * z,r,h; and the bias is one tensor {@code B = [W_b ‖ R_b]}.
+ *
+ * <p>{@link #buildDynamicQuantizeLstm} writes the int8 version of an LSTM case for ONNX Runtime's contrib op
+ * {@code com.microsoft.DynamicQuantizeLSTM}.
  */
 final class OnnxModels {
     private OnnxModels() {}

@@ -28,6 +28,8 @@ final class Results {
     final Map<String, Long> weightBytes = new LinkedHashMap<>();
     String mode = "";
     String torchStatus = "not run";
+    /** How PyTorch's int8 layers ran (quantize_dynamic, which engine), or why not. */
+    String torchQuantStatus = "not run";
     /** jrnn_profile's Markdown (machine limits, time per phase), or null. */
     String profile;
     String profileStatus = "not run";
