@@ -129,7 +129,7 @@ final class Cases {
         };
     }
 
-    /** Loads the case's layer with its weight matrices in the given precision (FP32: as {@link #load(Case, StateDict)}). */
+    /** Loads the case's layer with its weight matrices in the given precision (FP32: the load above). */
     static RecurrentLayer load(Case c, StateDict sd, Precision precision) {
         if (precision == Precision.FP32) return load(c, sd);
         return switch (c.cell) {

@@ -66,7 +66,9 @@ final class Chart {
                 data.addValue(p == null ? null : p.medianMs() / ort, "PyTorch", group);
                 if (bf16) data.addValue(relative(r.get("jrnn", c.name() + "/BF16", t), ort), "jrnn BF16", group);
                 if (int8) data.addValue(relative(r.get("jrnn", c.name() + "/INT8", t), ort), "jrnn INT8", group);
-                if (dq) data.addValue(relative(r.get("dqlstm", c.name(), t), ort), "ORT int8 (DynamicQuantizeLSTM)", group);
+                if (dq) {
+                    data.addValue(relative(r.get("dqlstm", c.name(), t), ort), "ORT int8 (DynamicQuantizeLSTM)", group);
+                }
                 if (torchInt8) {
                     Results.Torch q = r.torch("torch-int8", c.name(), t);
                     data.addValue(q == null ? null : q.medianMs() / ort, "PyTorch int8 (quantize_dynamic)", group);

@@ -34,8 +34,9 @@ import io.jrnn.bench.Cases.Case;
 /**
  * Reduced-precision weights: jrnn at BF16 and INT8 on the six PERF.md cases (loaded through the public API,
  * {@code Lstm/Gru/Rnn.load(sd, "rnn", ..., precision)}, from the same safetensors files as {@link RecurrentBench}),
- * and ONNX Runtime's int8 LSTM, {@code com.microsoft.DynamicQuantizeLSTM} ({@link OnnxModels#buildDynamicQuantizeLstm}),
- * on the two LSTM cases; one forward per call, at 1 and 2 threads. The fp32 times are {@link RecurrentBench}'s.
+ * and ONNX Runtime's int8 LSTM, {@code com.microsoft.DynamicQuantizeLSTM}
+ * ({@link OnnxModels#buildDynamicQuantizeLstm}), on the two LSTM cases; one forward per call, at 1 and 2 threads.
+ * The fp32 times are {@link RecurrentBench}'s.
  *
  * <p>Each trial's setup runs the engine once and compares output, h_n (and c_n) with ONNX Runtime's fp32 LSTM/GRU/RNN
  * on the same weights: it refuses to time anything whose deviation exceeds {@link Engines#REDUCED_MEAN_TOLERANCE}
@@ -151,8 +152,9 @@ public class PrecisionBench {
     static void recordDeviation(BenchmarkParams params, Engines.Deviation d) {
         String bench = params.getBenchmark();
         String t = params.getParam("threads");
-        String line = String.format(Locale.ROOT, "%s\t%s\t%s\t%.3e\t%.3e%n", bench.substring(bench.lastIndexOf('.') + 1),
-                Results.caseKey(params), t == null ? "1" : t, d.mean(), d.max());
+        String line = String.format(Locale.ROOT, "%s\t%s\t%s\t%.3e\t%.3e%n",
+                bench.substring(bench.lastIndexOf('.') + 1), Results.caseKey(params), t == null ? "1" : t, d.mean(),
+                d.max());
         try {
             Files.writeString(accuracyFile(), line, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                     StandardOpenOption.APPEND);

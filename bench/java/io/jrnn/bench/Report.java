@@ -251,7 +251,8 @@ final class Report {
                 .append("PyTorch's int8 LSTM/GRU (").append(r.torchQuantStatus).append("). Each JMH setup first ")
                 .append("compared the engine's output, h_n (and c_n) with ONNX Runtime fp32 and refused to go on ")
                 .append("beyond mean |diff| ").append(Engines.REDUCED_MEAN_TOLERANCE).append(" or max ")
-                .append(Engines.REDUCED_MAX_TOLERANCE).append(" (table below). Ratios below 1: faster than the peer.\n\n")
+                .append(Engines.REDUCED_MAX_TOLERANCE)
+                .append(" (table below). Ratios below 1: faster than the peer.\n\n")
                 .append("| case | threads | jrnn FP32 ms | jrnn BF16 ms | jrnn INT8 ms | ORT fp32 ms | ORT int8 ms ")
                 .append("| PyTorch int8 ms | BF16/ORT fp32 | INT8/ORT fp32 | INT8/ORT int8 | BF16/ORT int8 |\n")
                 .append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -277,8 +278,8 @@ final class Report {
                 .append("h_n and c_n, the larger over the thread counts; PyTorch int8: from PyTorch's float32 ")
                 .append("module), and the bytes of weights jrnn holds (`weightBytes()`: packed matrices with ")
                 .append("INT8's scales and row sums, and the biases) with their ratio to FP32:\n\n")
-                .append("| case | jrnn BF16 | jrnn INT8 | ORT int8 | PyTorch int8 | FP32 bytes | BF16 bytes | INT8 bytes ")
-                .append("|\n|---|---|---|---|---|---|---|---|\n");
+                .append("| case | jrnn BF16 | jrnn INT8 | ORT int8 | PyTorch int8 | FP32 bytes | BF16 bytes ")
+                .append("| INT8 bytes |\n|---|---|---|---|---|---|---|---|\n");
         List<String> scratch = new ArrayList<>();
         double worstBf16 = Double.NaN, worstInt8 = Double.NaN;
         for (Case c : Cases.ALL) {
@@ -323,7 +324,8 @@ final class Report {
         }
         for (int t : RunAll.THREADS) {
             judge(targets, "lstm-b1, " + t + " thr: INT8 / ORT DynamicQuantizeLSTM",
-                    ms(r.get("jrnn", "lstm-b1/INT8", t)) / ms(r.get("dqlstm", "lstm-b1", t)), INT8_B1_DQLSTM, true, "×");
+                    ms(r.get("jrnn", "lstm-b1/INT8", t)) / ms(r.get("dqlstm", "lstm-b1", t)), INT8_B1_DQLSTM, true,
+                    "×");
         }
         for (String name : new String[] {"lstm-b64", "gru-b64"}) {
             double int8 = ms(r.get("jrnn", name + "/INT8", 2)), bf16 = ms(r.get("jrnn", name + "/BF16", 2));
@@ -339,7 +341,8 @@ final class Report {
         for (Case c : Cases.ALL) {
             if (c.batch() != 1) continue;
             judge(targets, c.name() + ", 2 thr: BF16 / ORT fp32",
-                    ms(r.get("jrnn", c.name() + "/BF16", 2)) / ms(r.get("ort", c.name(), 2)), BF16_B1_ORT_2T, true, "×");
+                    ms(r.get("jrnn", c.name() + "/BF16", 2)) / ms(r.get("ort", c.name(), 2)), BF16_B1_ORT_2T, true,
+                    "×");
         }
         judge(targets, "weight bytes, INT8 / FP32 (largest over the six cases)", worstInt8, INT8_BYTES, true, "×");
         judge(targets, "weight bytes, BF16 / FP32 (largest over the six cases)", worstBf16, BF16_BYTES, true, "×");

@@ -24,7 +24,7 @@ final class Results {
     final Map<String, String> probes = new LinkedHashMap<>();
     /** PrecisionBench's setup checks: deviation of each reduced-precision engine from ONNX Runtime fp32. */
     final Map<String, Engines.Deviation> deviations = new LinkedHashMap<>();
-    /** Bytes of weights jrnn holds per case and precision ({@code RecurrentLayer.weightBytes()}), key case/precision. */
+    /** Bytes of weights jrnn holds per case and precision ({@code RecurrentLayer.weightBytes()}), by "case/FP32". */
     final Map<String, Long> weightBytes = new LinkedHashMap<>();
     String mode = "";
     String torchStatus = "not run";

@@ -40,12 +40,12 @@ import io.jrnn.bench.Cases.Case;
 
 /**
  * Runs the whole benchmark and writes {@code bench/RESULTS.md} and {@code bench/results.png}: the JMH suite
- * ({@link RecurrentBench}, {@link PrecisionBench}, {@link StreamBench}, {@link SgemmBench}, {@link AllocBench}, and {@link Seq2SeqBench}
- * when the library has a seq2seq model and the demo model exists), one fork per configuration, with the GC
- * profiler for heap bytes per call; then the PyTorch script on the same weights when {@code /usr/bin/python3} can
- * import torch.
+ * ({@link RecurrentBench}, {@link PrecisionBench}, {@link StreamBench}, {@link SgemmBench}, {@link AllocBench}, and
+ * {@link Seq2SeqBench} when the library has a seq2seq model and the demo model exists), one fork per configuration,
+ * with the GC profiler for heap bytes per call; then the PyTorch script on the same weights (fp32, and int8 through
+ * quantize_dynamic) when {@code /usr/bin/python3} can import torch.
  *
- * <p>Arguments: {@code --quick[=true|false]} (a ~3 minute smoke run), {@code --out=DIR} (where RESULTS.md and
+ * <p>Arguments: {@code --quick[=true|false]} (a ~6 minute smoke run), {@code --out=DIR} (where RESULTS.md and
  * results.png go; default {@code bench}), {@code --work=DIR} (generated models and raw results; default
  * {@code target/bench}), {@code --include=REGEX} (only the JMH benchmarks matching it), {@code --torch=false},
  * {@code --torch-blas=system} (let PyTorch use the system BLAS instead of preloading bytedeco's OpenBLAS).
