@@ -11,6 +11,11 @@ set to t as well. Median of single calls after a warm-up.
 
 For each case it also compares the final hidden state with jrnn's (target/bench/check/<case>.safetensors, when
 RunAll wrote it) and reports the largest difference, so the three engines are known to compute the same thing.
+
+With --quant-cases (LSTM and GRU cases) it also times PyTorch's int8 dynamic quantization of the same layers,
+torch.ao.quantization.quantize_dynamic(..., dtype=torch.qint8) with its default qconfig, on the first quantized
+engine of --quant-engines this build supports (fbgemm, then onednn / x86, then qnnpack), and reports the engine and
+how far the quantized outputs (output, h_n, c_n) land from the float32 module's.
 """
 
 import argparse
@@ -121,6 +126,62 @@ def bench_case(work, name, threads, args):
     return rows
 
 
+def pick_quant_engine(order):
+    """The first engine of `order` this build lists and that runs a quantized LSTM; (engine, [tried: reason])."""
+    supported = torch.backends.quantized.supported_engines
+    tried = []
+    for engine in order:
+        if engine not in supported:
+            tried.append(f"{engine}: not in this build")
+            continue
+        try:
+            torch.backends.quantized.engine = engine
+            q = quantize(torch.nn.LSTM(8, 8).eval())
+            with torch.inference_mode():
+                q(torch.zeros(2, 1, 8))
+            return engine, tried
+        except Exception as e:  # noqa: BLE001 -- any failure means: try the next engine
+            tried.append(f"{engine}: {type(e).__name__}: {e}")
+    return None, tried
+
+
+def quantize(module):
+    """torch.ao.quantization.quantize_dynamic of one nn.LSTM/nn.GRU (it swaps submodules, never the root: wrap the
+    layer and take the swapped child back out)."""
+    wrapper = torch.nn.Sequential(module)
+    return torch.ao.quantization.quantize_dynamic(wrapper, {torch.nn.LSTM, torch.nn.GRU}, dtype=torch.qint8)[0]
+
+
+def outputs(module, x):
+    """output, h_n (and c_n) as one flat float64 array."""
+    y, state = module(x)
+    parts = [y] + (list(state) if isinstance(state, tuple) else [state])
+    return np.concatenate([p.detach().numpy().astype(np.float64).ravel() for p in parts])
+
+
+def bench_quant_case(work, name, threads, args):
+    tensors, meta = read_safetensors(os.path.join(work, "cases", name + ".safetensors"))
+    if meta["cell"] not in ("LSTM", "GRU"):
+        raise ValueError(f"{name}: quantize_dynamic covers LSTM and GRU, not {meta['cell']}")
+    module = build(meta["cell"], tensors)
+    q = quantize(build(meta["cell"], tensors))
+    x = torch.from_numpy(tensors["x"])
+    rows = []
+    with torch.inference_mode():
+        d = np.abs(outputs(q, x) - outputs(module, x))
+        mean, worst = float(np.mean(d)), float(np.max(d))
+        if not (np.isfinite(mean) and np.isfinite(worst)):
+            mean, worst = "nan", "nan"  # strict JSON has no NaN; RunAll reads a string as a mismatch
+        for t in threads:
+            set_threads(t)
+            ms, runs = median_ms(lambda: q(x), args.warmup, args.measure, args.min_runs)
+            rows.append({"case": name, "threads": t, "median_ms": ms, "runs": runs,
+                         "mean_abs_diff_vs_fp32": mean, "max_abs_diff_vs_fp32": worst})
+            print(f"  torch int8 ({torch.backends.quantized.engine}) {name} threads={t}: {ms:.3f} ms "
+                  f"(median of {runs}; vs float32 mean |diff| {mean}, max {worst})", flush=True)
+    return rows
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--work", default="target/bench", help="RunAll's work folder (cases/, check/)")
@@ -131,6 +192,10 @@ def main():
     p.add_argument("--min-runs", type=int, default=10)
     p.add_argument("--seq2seq", help="a jrnn seq2seq .safetensors model to time (needs python/jrnn_torch)")
     p.add_argument("--sentences", help="the source sentences for --seq2seq (written by Seq2SeqBench)")
+    p.add_argument("--quant-cases", default="",
+                   help="LSTM/GRU cases to time quantized with quantize_dynamic (qint8), e.g. lstm-b1,gru-b64")
+    p.add_argument("--quant-engines", default="fbgemm,onednn,x86,qnnpack",
+                   help="quantized engines to try, in order of preference")
     p.add_argument("--out", help="JSON results file (default: stdout)")
     args = p.parse_args()
 
@@ -141,8 +206,18 @@ def main():
     result = {"torch_version": torch.__version__, "numpy_version": np.__version__,
               "python": sys.version.split()[0], "blas": blas_name(),
               "results": []}
-    for name in args.cases.split(","):
+    for name in filter(None, args.cases.split(",")):
         result["results"] += bench_case(args.work, name, threads, args)
+    if args.quant_cases:
+        engine, tried = pick_quant_engine(args.quant_engines.split(","))
+        quant = {"supported_engines": list(torch.backends.quantized.supported_engines), "engine": engine,
+                 "not_used": tried, "qconfig": "default qconfig, dtype=torch.qint8", "results": []}
+        if engine is None:
+            quant["skipped"] = "no quantized engine of " + args.quant_engines + " runs here (" + "; ".join(tried) + ")"
+        else:
+            for name in filter(None, args.quant_cases.split(",")):
+                quant["results"] += bench_quant_case(args.work, name, threads, args)
+        result["quantized"] = quant
     if args.seq2seq:
         result["seq2seq"] = bench_seq2seq(args.seq2seq, args.sentences, threads, args)
 

@@ -7,8 +7,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import io.jrnn.Activation;
 import io.jrnn.Gru;
 import io.jrnn.Lstm;
+import io.jrnn.Precision;
 import io.jrnn.RecurrentLayer;
 import io.jrnn.Rnn;
 import io.jrnn.StateDict;
@@ -124,6 +126,16 @@ final class Cases {
             case RNN -> Rnn.load(sd, "rnn");
             case LSTM -> Lstm.load(sd, "rnn");
             case GRU -> Gru.load(sd, "rnn");
+        };
+    }
+
+    /** Loads the case's layer with its weight matrices in the given precision (FP32: the load above). */
+    static RecurrentLayer load(Case c, StateDict sd, Precision precision) {
+        if (precision == Precision.FP32) return load(c, sd);
+        return switch (c.cell) {
+            case RNN -> Rnn.load(sd, "rnn", Activation.TANH, precision);
+            case LSTM -> Lstm.load(sd, "rnn", precision);
+            case GRU -> Gru.load(sd, "rnn", precision);
         };
     }
 }

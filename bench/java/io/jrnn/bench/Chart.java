@@ -28,13 +28,32 @@ import io.jrnn.bench.Cases.Case;
 
 /**
  * {@code bench/results.png}: grouped bars, one group per case and thread count, the time of each engine relative to
- * ONNX Runtime's (ORT = 1, lower is better) on a log scale; the group label carries ORT's absolute time.
+ * ONNX Runtime's (ORT = 1, lower is better) on a log scale; the group label carries ORT's absolute time. When the
+ * run measured reduced precision, jrnn BF16 and INT8, ORT's int8 LSTM and PyTorch's int8 layers get bars too (still
+ * relative to ORT fp32).
  */
 final class Chart {
     private Chart() {}
 
+    private static boolean any(Results r, String what, String suffix) {
+        for (Case c : Cases.ALL) {
+            for (int t : RunAll.THREADS) {
+                if (r.get(what, c.name() + suffix, t) != null) return true;
+            }
+        }
+        return false;
+    }
+
+    private static Double relative(Results.Measured m, double ort) {
+        double v = Report.ms(m);
+        return Double.isNaN(v) ? null : v / ort;
+    }
+
     static void write(Results r, Path png) throws IOException {
         DefaultCategoryDataset data = new DefaultCategoryDataset();
+        // the reduced-precision bars only when that part ran (PrecisionBench, PyTorch's quantize_dynamic)
+        boolean bf16 = any(r, "jrnn", "/BF16"), int8 = any(r, "jrnn", "/INT8"), dq = any(r, "dqlstm", "");
+        boolean torchInt8 = r.torch.keySet().stream().anyMatch(k -> k.startsWith("torch-int8:"));
         for (Case c : Cases.ALL) {
             for (int t : RunAll.THREADS) {
                 double ort = Report.ms(r.get("ort", c.name(), t));
@@ -45,9 +64,19 @@ final class Chart {
                 data.addValue(Double.isNaN(jrnn) ? null : jrnn / ort, "jrnn", group);
                 data.addValue(1.0, "ONNX Runtime", group);
                 data.addValue(p == null ? null : p.medianMs() / ort, "PyTorch", group);
+                if (bf16) data.addValue(relative(r.get("jrnn", c.name() + "/BF16", t), ort), "jrnn BF16", group);
+                if (int8) data.addValue(relative(r.get("jrnn", c.name() + "/INT8", t), ort), "jrnn INT8", group);
+                if (dq) {
+                    data.addValue(relative(r.get("dqlstm", c.name(), t), ort), "ORT int8 (DynamicQuantizeLSTM)", group);
+                }
+                if (torchInt8) {
+                    Results.Torch q = r.torch("torch-int8", c.name(), t);
+                    data.addValue(q == null ? null : q.medianMs() / ort, "PyTorch int8 (quantize_dynamic)", group);
+                }
             }
         }
-        JFreeChart chart = ChartFactory.createBarChart("jrnn vs ONNX Runtime Java vs PyTorch: time per forward",
+        JFreeChart chart = ChartFactory.createBarChart("jrnn vs ONNX Runtime Java vs PyTorch: time per forward"
+                        + (bf16 || int8 || dq || torchInt8 ? " (fp32, and int8/bf16 weights)" : ""),
                 null, "time relative to ONNX Runtime (lower is better)", data, PlotOrientation.VERTICAL, true, false,
                 false);
         String sub = Stream.of(r.machine.get("CPU"), "jrnn " + r.machine.getOrDefault("jrnn", "?"),
@@ -80,6 +109,17 @@ final class Chart {
         bars.setSeriesPaint(0, new Color(0x1f77b4));
         bars.setSeriesPaint(1, new Color(0xaaaaaa));
         bars.setSeriesPaint(2, new Color(0xee7733));
+        // the reduced-precision series, when present, in the order added above
+        Color[] extra = {new Color(0x6baed6), new Color(0x08306b), new Color(0x555555), new Color(0xb35806)};
+        for (int i = 3; i < data.getRowCount(); i++) {
+            String name = (String) data.getRowKey(i);
+            bars.setSeriesPaint(i, switch (name) {
+                case "jrnn BF16" -> extra[0];
+                case "jrnn INT8" -> extra[1];
+                case "ORT int8 (DynamicQuantizeLSTM)" -> extra[2];
+                default -> extra[3];
+            });
+        }
         bars.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", new DecimalFormat("0.00")));
         bars.setDefaultItemLabelsVisible(true);
         bars.setDefaultItemLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 9));

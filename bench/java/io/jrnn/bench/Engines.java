@@ -12,6 +12,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import io.jrnn.Precision;
 import io.jrnn.RecurrentLayer;
 import io.jrnn.StateDict;
 import io.jrnn.Tensor;
@@ -35,9 +36,14 @@ final class Engines {
         final Tensor x, y, hn, cn;
 
         JrnnRun(Case c) {
+            this(c, Precision.FP32);
+        }
+
+        /** The layer loaded through the public API with its weight matrices in {@code precision}. */
+        JrnnRun(Case c, Precision precision) {
             this.c = c;
             try (StateDict sd = StateDict.load(Cases.file(c))) {
-                layer = Cases.load(c, sd);
+                layer = Cases.load(c, sd, precision);
                 x = sd.tensor("x");
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -74,6 +80,14 @@ final class Engines {
         final FloatBuffer y, yh, yc;
 
         OrtRun(Case c, int threads) throws OrtException {
+            this(c, threads, OnnxModels.model(c, Cases.weights(c)));
+        }
+
+        /**
+         * A session on the given model bytes (the case's fp32 model or another graph with the same inputs and
+         * outputs, e.g. {@link OnnxModels#dynamicQuantizeLstmModel}).
+         */
+        OrtRun(Case c, int threads, byte[] model) throws OrtException {
             this.c = c;
             Cases.Weights w = Cases.weights(c);
             OrtEnvironment env = OrtEnvironment.getEnvironment();
@@ -82,7 +96,7 @@ final class Engines {
                 o.setInterOpNumThreads(1);
                 o.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
                 o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-                session = env.createSession(OnnxModels.model(c, w), o);
+                session = env.createSession(model, o);
             }
             final int T = c.steps(), B = c.batch(), H = c.hidden();
             FloatBuffer xb = direct(w.x().length).put(w.x());
@@ -156,6 +170,53 @@ final class Engines {
                     + " at element " + at + " (" + nameA + " " + a[at] + ", " + nameB + " " + b[at] + "), tolerance "
                     + tolerance + " -- refusing to benchmark a wrong model");
         }
+    }
+
+    /** Mean and largest |a - b| (NaN anywhere: both infinite). */
+    record Deviation(double mean, double max) {
+        static Deviation of(float[] a, float[] b) {
+            if (a.length != b.length) {
+                throw new IllegalStateException("different lengths: " + a.length + " and " + b.length);
+            }
+            double sum = 0, max = 0;
+            for (int i = 0; i < a.length; i++) {
+                double d = Math.abs((double) a[i] - b[i]);
+                if (Double.isNaN(d)) d = Double.POSITIVE_INFINITY;
+                sum += d;
+                max = Math.max(max, d);
+            }
+            return new Deviation(sum / a.length, max);
+        }
+
+        /** The larger mean and the larger max of the two. */
+        Deviation worst(Deviation o) {
+            return new Deviation(Math.max(mean, o.mean), Math.max(max, o.max));
+        }
+    }
+
+    /**
+     * How far a reduced-precision engine may land from ONNX Runtime's fp32 result (output, h_n, c_n; mean and
+     * largest |diff|) and still be timed. Measured on the six cases (bench/README.md): jrnn BF16 up to 7.4e-4 / 5.2e-3,
+     * jrnn INT8 up to 2.0e-3 / 1.6e-2 (the RNN cases), ORT DynamicQuantizeLSTM 8.6e-4 / 5.1e-3; so 2.5× / 3× of the
+     * worst. A wrong model lands outside: the LSTM with two gate blocks swapped (f,o: 0.017 / 0.15 on lstm-b1), R's
+     * blocks transposed (0.042 / 0.18) or b_hh dropped (0.029 / 0.077) — mostly inside a 0.02 / 0.2 tolerance.
+     */
+    static final double REDUCED_MEAN_TOLERANCE = 0.005, REDUCED_MAX_TOLERANCE = 0.05;
+
+    /**
+     * Compares a reduced-precision run ({@code y}, {@code hn}, {@code cn}) with the fp32 reference's and fails
+     * unless the mean and the largest |difference| are within {@link #REDUCED_MEAN_TOLERANCE} and
+     * {@link #REDUCED_MAX_TOLERANCE}; returns the worst deviation over the three outputs.
+     */
+    static Deviation checkReduced(String what, float[] y, float[] hn, float[] cn, OrtRun fp32) {
+        Deviation d = Deviation.of(y, toArray(fp32.y)).worst(Deviation.of(hn, toArray(fp32.yh)));
+        if (cn != null) d = d.worst(Deviation.of(cn, toArray(fp32.yc)));
+        if (!(d.mean() <= REDUCED_MEAN_TOLERANCE && d.max() <= REDUCED_MAX_TOLERANCE)) {
+            throw new IllegalStateException(what + " is too far from ONNX Runtime fp32: mean |diff| " + d.mean()
+                    + ", max " + d.max() + " (tolerated " + REDUCED_MEAN_TOLERANCE + " / " + REDUCED_MAX_TOLERANCE
+                    + ") -- refusing to benchmark a wrong model");
+        }
+        return d;
     }
 
     static float[] toArray(FloatBuffer b) {

@@ -62,15 +62,13 @@ final class HostProbe {
 
     /**
      * Appends "benchmark method, case, threads, when, ns" to {@code <work>/probe.tsv} for a two-thread trial (the
-     * same key as {@link RunAll#collect}: the parameter besides threads is the case).
+     * same key as {@link RunAll#collect}: {@link Results#caseKey}).
      */
     static void record(BenchmarkParams params, String when) {
         String bench = params.getBenchmark();
         String what = bench.substring(bench.lastIndexOf('.') + 1);
-        String caseName = "";
-        for (String p : params.getParamsKeys()) {
-            if (!p.equals("threads")) caseName = params.getParam(p);
-        }
+        String caseName = Results.caseKey(params);
+        if (caseName == null) caseName = "";
         String t = params.getParam("threads");
         int threads = t == null ? 1 : Integer.parseInt(t);
         if (threads < 2) return;

@@ -15,6 +15,9 @@ final class Report {
     /** PERF.md's targets as the AVX-512 issue raised them. */
     static final double B1_RATIO_2T = 0.6, B1_RATIO_1T = 0.8, B64_RATIO = 0.85, B64_SHARE = 0.85;
     static final double STREAM_RATIO = 1.3, ALLOC_BYTES = 64, SEQ2SEQ_SPEEDUP = 5;
+    /** The reduced-precision issue's targets (times relative to ORT fp32 / ORT DynamicQuantizeLSTM; bytes to FP32). */
+    static final double INT8_B1_ORT_2T = 0.35, INT8_B1_ORT_1T = 0.5, INT8_B1_DQLSTM = 0.6, B64_ORT_2T = 0.25,
+            B64_DQLSTM_2T = 0.9, BF16_B1_ORT_2T = 0.45, INT8_BYTES = 0.27, BF16_BYTES = 0.51;
 
     private static final java.util.regex.Pattern FMA_ROW = java.util.regex.Pattern.compile(
             "\\| FMA peak \\(([^)]*)\\), GFLOP/s \\| ([0-9.]+) \\| ([0-9.]+) \\|");
@@ -113,6 +116,9 @@ final class Report {
                     .append(r.probes.getOrDefault(Results.key("forward100", null, 2), "–")).append(".\n\n");
         }
 
+        List<String> precisionTargets = new ArrayList<>();
+        precision(md, r, precisionTargets);
+
         // ---- sgemm ----
         md.append("## Ceiling: OpenBLAS sgemm 2048³ (bytedeco binding, native buffers)\n\n")
                 .append("| threads | ms | GFLOP/s |\n|---|---|---|\n");
@@ -207,6 +213,9 @@ final class Report {
         md.append("## Targets (PERF.md)\n\n");
         for (String t : targets) md.append("- ").append(t).append('\n');
         md.append('\n');
+        md.append("## Targets (reduced precision)\n\n");
+        for (String t : precisionTargets) md.append("- ").append(t).append('\n');
+        md.append('\n');
         if (!r.notes.isEmpty() || !r.failures.isEmpty()) {
             md.append("## Notes\n\n");
             for (String n : r.failures) md.append("- **Failed:** ").append(n).append('\n');
@@ -226,6 +235,127 @@ final class Report {
                     .append(fmtMs(m.medianMs())).append(" | ").append(m.iterations()).append(" |\n");
         }
         return md.toString();
+    }
+
+    /**
+     * The reduced-precision section: jrnn at FP32 (RecurrentBench), BF16 and INT8 (PrecisionBench) beside ONNX
+     * Runtime fp32 and its int8 DynamicQuantizeLSTM and PyTorch's quantize_dynamic; the deviations the setups
+     * measured; weight bytes; the issue's targets judged into {@code targets}.
+     */
+    static void precision(StringBuilder md, Results r, List<String> targets) {
+        md.append("## Reduced precision: BF16 and INT8 weights\n\n")
+                .append("The PERF.md cases with jrnn's weight matrices in BF16 and INT8 (`Lstm/Gru/Rnn.load(sd, ")
+                .append("\"rnn\", ..., Precision)`, same files as above; FP32 and ORT fp32 are the columns of the ")
+                .append("table above), ONNX Runtime's int8 LSTM (`com.microsoft.DynamicQuantizeLSTM`: int8 W and R, ")
+                .append("one symmetric scale per output channel, inputs quantized to uint8 per step; LSTM only) and ")
+                .append("PyTorch's int8 LSTM/GRU (").append(r.torchQuantStatus).append("). Each JMH setup first ")
+                .append("compared the engine's output, h_n (and c_n) with ONNX Runtime fp32 and refused to go on ")
+                .append("beyond mean |diff| ").append(Engines.REDUCED_MEAN_TOLERANCE).append(" or max ")
+                .append(Engines.REDUCED_MAX_TOLERANCE)
+                .append(" (table below). Ratios below 1: faster than the peer.\n\n")
+                .append("| case | threads | jrnn FP32 ms | jrnn BF16 ms | jrnn INT8 ms | ORT fp32 ms | ORT int8 ms ")
+                .append("| PyTorch int8 ms | BF16/ORT fp32 | INT8/ORT fp32 | INT8/ORT int8 | BF16/ORT int8 |\n")
+                .append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        for (Case c : Cases.ALL) {
+            for (int t : RunAll.THREADS) {
+                double fp32 = ms(r.get("jrnn", c.name(), t)), bf16 = ms(r.get("jrnn", c.name() + "/BF16", t)),
+                        int8 = ms(r.get("jrnn", c.name() + "/INT8", t)), ort = ms(r.get("ort", c.name(), t)),
+                        dq = ms(r.get("dqlstm", c.name(), t));
+                Results.Torch p = r.torch("torch-int8", c.name(), t);
+                double pm = p == null ? Double.NaN : p.medianMs();
+                md.append("| ").append(c.name()).append(" | ").append(t).append(" | ").append(fmtMs(fp32))
+                        .append(" | ").append(fmtMs(bf16)).append(" | ").append(fmtMs(int8)).append(" | ")
+                        .append(fmtMs(ort)).append(" | ").append(fmtMs(dq)).append(" | ").append(fmtMs(pm))
+                        .append(" | ").append(fmtRatio(bf16 / ort)).append(" | ").append(fmtRatio(int8 / ort))
+                        .append(" | ").append(fmtRatio(int8 / dq)).append(" | ").append(fmtRatio(bf16 / dq))
+                        .append(" |\n");
+            }
+        }
+        md.append('\n');
+
+        // accuracy and bytes
+        md.append("Deviation from ONNX Runtime fp32 on the same weights and inputs (mean / max |diff| over output, ")
+                .append("h_n and c_n, the larger over the thread counts; PyTorch int8: from PyTorch's float32 ")
+                .append("module), and the bytes of weights jrnn holds (`weightBytes()`: packed matrices with ")
+                .append("INT8's scales and row sums, and the biases) with their ratio to FP32:\n\n")
+                .append("| case | jrnn BF16 | jrnn INT8 | ORT int8 | PyTorch int8 | FP32 bytes | BF16 bytes ")
+                .append("| INT8 bytes |\n|---|---|---|---|---|---|---|---|\n");
+        List<String> scratch = new ArrayList<>();
+        double worstBf16 = Double.NaN, worstInt8 = Double.NaN;
+        for (Case c : Cases.ALL) {
+            Long f = r.weightBytes.get(c.name() + "/FP32"), b = r.weightBytes.get(c.name() + "/BF16"),
+                    i = r.weightBytes.get(c.name() + "/INT8");
+            double rb = f == null || b == null ? Double.NaN : (double) b / f;
+            double ri = f == null || i == null ? Double.NaN : (double) i / f;
+            if (!Double.isNaN(rb)) worstBf16 = Double.isNaN(worstBf16) ? rb : Math.max(worstBf16, rb);
+            if (!Double.isNaN(ri)) worstInt8 = Double.isNaN(worstInt8) ? ri : Math.max(worstInt8, ri);
+            md.append("| ").append(c.name()).append(" | ").append(deviation(r, "jrnn", c.name() + "/BF16"))
+                    .append(" | ").append(deviation(r, "jrnn", c.name() + "/INT8")).append(" | ")
+                    .append(deviation(r, "dqlstm", c.name())).append(" | ")
+                    .append(deviation(r, "torch-int8", c.name())).append(" | ")
+                    .append(f == null ? "–" : f.toString()).append(" | ")
+                    .append(b == null ? "–" : b + " (" + judge(scratch, "", rb, BF16_BYTES, true, "×") + ")")
+                    .append(" | ")
+                    .append(i == null ? "–" : i + " (" + judge(scratch, "", ri, INT8_BYTES, true, "×") + ")")
+                    .append(" |\n");
+        }
+        md.append('\n');
+
+        // host placement of the two-thread trials
+        if (!r.probes.isEmpty()) {
+            md.append("Cache-line round trip (ns, start / end) of the two-thread trials, as above:\n\n")
+                    .append("| case | jrnn BF16 | jrnn INT8 | ORT int8 |\n|---|---|---|---|\n");
+            for (Case c : Cases.ALL) {
+                md.append("| ").append(c.name()).append(" | ")
+                        .append(r.probes.getOrDefault(Results.key("jrnn", c.name() + "/BF16", 2), "–")).append(" | ")
+                        .append(r.probes.getOrDefault(Results.key("jrnn", c.name() + "/INT8", 2), "–")).append(" | ")
+                        .append(r.probes.getOrDefault(Results.key("dqlstm", c.name(), 2), "–")).append(" |\n");
+            }
+            md.append('\n');
+        }
+
+        // targets
+        for (String name : new String[] {"lstm-b1", "gru-b1"}) {
+            for (int t : RunAll.THREADS) {
+                double int8 = ms(r.get("jrnn", name + "/INT8", t)), ort = ms(r.get("ort", name, t));
+                judge(targets, name + ", " + t + " thr: INT8 / ORT fp32", int8 / ort,
+                        t == 2 ? INT8_B1_ORT_2T : INT8_B1_ORT_1T, true, "×");
+            }
+        }
+        for (int t : RunAll.THREADS) {
+            judge(targets, "lstm-b1, " + t + " thr: INT8 / ORT DynamicQuantizeLSTM",
+                    ms(r.get("jrnn", "lstm-b1/INT8", t)) / ms(r.get("dqlstm", "lstm-b1", t)), INT8_B1_DQLSTM, true,
+                    "×");
+        }
+        for (String name : new String[] {"lstm-b64", "gru-b64"}) {
+            double int8 = ms(r.get("jrnn", name + "/INT8", 2)), bf16 = ms(r.get("jrnn", name + "/BF16", 2));
+            double best = Double.isNaN(int8) ? bf16 : Double.isNaN(bf16) ? int8 : Math.min(int8, bf16);
+            String which = Double.isNaN(int8) && Double.isNaN(bf16) ? "" : best == int8 ? " (INT8)" : " (BF16)";
+            judge(targets, name + ", 2 thr: best of INT8 and BF16" + which + " / ORT fp32",
+                    best / ms(r.get("ort", name, 2)), B64_ORT_2T, true, "×");
+            if (name.startsWith("lstm")) {
+                judge(targets, name + ", 2 thr: best of INT8 and BF16" + which + " / ORT DynamicQuantizeLSTM",
+                        best / ms(r.get("dqlstm", name, 2)), B64_DQLSTM_2T, true, "×");
+            }
+        }
+        for (Case c : Cases.ALL) {
+            if (c.batch() != 1) continue;
+            judge(targets, c.name() + ", 2 thr: BF16 / ORT fp32",
+                    ms(r.get("jrnn", c.name() + "/BF16", 2)) / ms(r.get("ort", c.name(), 2)), BF16_B1_ORT_2T, true,
+                    "×");
+        }
+        judge(targets, "weight bytes, INT8 / FP32 (largest over the six cases)", worstInt8, INT8_BYTES, true, "×");
+        judge(targets, "weight bytes, BF16 / FP32 (largest over the six cases)", worstBf16, BF16_BYTES, true, "×");
+    }
+
+    /** "mean / max" of the worst deviation recorded for what:caseKey over the thread counts, or "–". */
+    private static String deviation(Results r, String what, String caseKey) {
+        Engines.Deviation worst = null;
+        for (int t : RunAll.THREADS) {
+            Engines.Deviation d = r.deviations.get(Results.key(what, caseKey, t));
+            if (d != null) worst = worst == null ? d : worst.worst(d);
+        }
+        return worst == null ? "–" : String.format(Locale.ROOT, "%.1e / %.1e", worst.mean(), worst.max());
     }
 
     /** sgemm GFLOP/s at a thread count (NaN when not measured). */

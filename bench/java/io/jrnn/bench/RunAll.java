@@ -32,17 +32,20 @@ import org.openjdk.jmh.runner.options.TimeValue;
 
 import ai.onnxruntime.OrtEnvironment;
 import io.jrnn.Jrnn;
+import io.jrnn.Precision;
+import io.jrnn.RecurrentLayer;
+import io.jrnn.StateDict;
 import io.jrnn.internal.Json;
 import io.jrnn.bench.Cases.Case;
 
 /**
  * Runs the whole benchmark and writes {@code bench/RESULTS.md} and {@code bench/results.png}: the JMH suite
- * ({@link RecurrentBench}, {@link StreamBench}, {@link SgemmBench}, {@link AllocBench}, and {@link Seq2SeqBench}
- * when the library has a seq2seq model and the demo model exists), one fork per configuration, with the GC
- * profiler for heap bytes per call; then the PyTorch script on the same weights when {@code /usr/bin/python3} can
- * import torch.
+ * ({@link RecurrentBench}, {@link PrecisionBench}, {@link StreamBench}, {@link SgemmBench}, {@link AllocBench}, and
+ * {@link Seq2SeqBench} when the library has a seq2seq model and the demo model exists), one fork per configuration,
+ * with the GC profiler for heap bytes per call; then the PyTorch script on the same weights (fp32, and int8 through
+ * quantize_dynamic) when {@code /usr/bin/python3} can import torch.
  *
- * <p>Arguments: {@code --quick[=true|false]} (a ~3 minute smoke run), {@code --out=DIR} (where RESULTS.md and
+ * <p>Arguments: {@code --quick[=true|false]} (a ~6 minute smoke run), {@code --out=DIR} (where RESULTS.md and
  * results.png go; default {@code bench}), {@code --work=DIR} (generated models and raw results; default
  * {@code target/bench}), {@code --include=REGEX} (only the JMH benchmarks matching it), {@code --torch=false},
  * {@code --torch-blas=system} (let PyTorch use the system BLAS instead of preloading bytedeco's OpenBLAS).
@@ -53,6 +56,8 @@ public final class RunAll {
 
     static final String PYTHON = "/usr/bin/python3";
     static final int[] THREADS = {1, 2};
+    /** The cases PyTorch's quantize_dynamic runs (it quantizes LSTM and GRU layers). */
+    static final List<String> QUANT_TORCH_CASES = List.of("lstm-b1", "gru-b1", "lstm-b64", "gru-b64");
 
     private record Args(boolean quick, Path out, Path work, String include, boolean torch, String torchBlas,
                         Path profiler) {
@@ -124,7 +129,8 @@ public final class RunAll {
         for (Case c : Cases.ALL) Cases.file(c);
 
         // ---- JMH ----
-        List<String> benches = new ArrayList<>(List.of("RecurrentBench", "StreamBench", "SgemmBench", "AllocBench"));
+        List<String> benches = new ArrayList<>(List.of("RecurrentBench", "PrecisionBench", "StreamBench", "SgemmBench",
+                "AllocBench"));
         String seq2seq = Seq2SeqBench.unavailableReason();
         if (seq2seq == null) benches.add("Seq2SeqBench");
         else r.notes.add("Seq2seq: not measured — " + seq2seq + ".");
@@ -152,9 +158,11 @@ public final class RunAll {
         o.jvmArgsAppend(jvm.toArray(new String[0]));
         Files.createDirectories(args.work);
         Files.deleteIfExists(args.work.resolve("probe.tsv"));
+        Files.deleteIfExists(PrecisionBench.accuracyFile());
         Collection<RunResult> runs = new Runner(o.build()).run();
         collect(runs, r);
         r.probes.putAll(HostProbe.read(args.work.resolve("probe.tsv")));
+        r.deviations.putAll(PrecisionBench.readDeviations(PrecisionBench.accuracyFile()));
         expect(r, args.include == null, seq2seq == null);
 
         // ---- facts that need the native libraries (loaded here only after the forks are done) ----
@@ -165,6 +173,7 @@ public final class RunAll {
         r.machine.put("OpenBLAS", org.bytedeco.openblas.global.openblas_nolapack.OPENBLAS_VERSION.trim()
                 + " (bytedeco " + org.bytedeco.openblas.global.openblas_nolapack.class.getPackage()
                 .getImplementationVersion() + ")");
+        weightBytes(r);
 
         // ---- PyTorch ----
         if (!args.torch) {
@@ -258,10 +267,7 @@ public final class RunAll {
         for (RunResult run : runs) {
             String bench = run.getParams().getBenchmark();
             String method = bench.substring(bench.lastIndexOf('.') + 1);
-            String caseName = null; // the one parameter besides threads: caseName, cell or sentenceSet
-            for (String p : run.getParams().getParamsKeys()) {
-                if (!p.equals("threads")) caseName = run.getParams().getParam(p);
-            }
+            String caseName = Results.caseKey(run.getParams()); // caseName, cell, sentenceSet; "lstm-b1/INT8"
             String t = run.getParams().getParam("threads");
             Result<?> primary = run.getPrimaryResult();
             Result<?> alloc = run.getSecondaryResults().get("gc.alloc.rate.norm");
@@ -269,6 +275,17 @@ public final class RunAll {
                     new Results.Measured(primary.getStatistics().getPercentile(50), primary.getScore(),
                             primary.getScoreError(), primary.getStatistics().getN(),
                             alloc == null ? Double.NaN : alloc.getScore()));
+        }
+    }
+
+    /** The bytes of weights jrnn holds for each case at each precision ({@code RecurrentLayer.weightBytes()}). */
+    static void weightBytes(Results r) throws IOException {
+        for (Case c : Cases.ALL) {
+            for (Precision p : Precision.values()) {
+                try (StateDict sd = StateDict.load(Cases.file(c)); RecurrentLayer layer = Cases.load(c, sd, p)) {
+                    r.weightBytes.put(c.name() + "/" + p, layer.weightBytes());
+                }
+            }
         }
     }
 
@@ -281,6 +298,14 @@ public final class RunAll {
                 want.add(Results.key("jrnn", c.name(), t));
                 want.add(Results.key("ort", c.name(), t));
             }
+        }
+        for (Case c : Cases.ALL) {
+            for (int t : THREADS) {
+                for (String p : PrecisionBench.PRECISIONS) want.add(Results.key("jrnn", c.name() + "/" + p, t));
+            }
+        }
+        for (String c : PrecisionBench.DQLSTM_CASES) {
+            for (int t : THREADS) want.add(Results.key("dqlstm", c, t));
         }
         for (int t : THREADS) {
             want.add(Results.key("step100", null, t));
@@ -335,6 +360,7 @@ public final class RunAll {
                 "--cases", String.join(",", Cases.NAMES), "--threads", "1,2",
                 "--warmup", Double.toString(plan.torchWarmup), "--measure", Double.toString(plan.torchMeasure),
                 "--min-runs", Integer.toString(plan.torchMinRuns),
+                "--quant-cases", String.join(",", QUANT_TORCH_CASES),
                 "--out", json.toString()));
         if (seq2seq) {
             Path model = Seq2SeqBench.modelFile();
@@ -343,6 +369,7 @@ public final class RunAll {
         }
         System.out.println("[bench] PyTorch: " + String.join(" ", cmd));
         ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+        pb.environment().put("GLOG_minloglevel", "2"); // qnnpack would log a warning on every quantized product
         Path blas = args.torchBlas.equals("system") ? null : openblasLibrary();
         if (blas != null) {
             // Debian's PyTorch calls sgemm through libblas.so.3, here the reference BLAS: give it OpenBLAS instead
@@ -388,6 +415,33 @@ public final class RunAll {
                 r.failures.add("PyTorch and jrnn disagree on " + caseName + " hn: max |diff| " + d);
             }
         }
+        if (root.get("quantized") instanceof Map<?, ?> qm) {
+            Object engine = qm.get("engine");
+            String has = qm.get("supported_engines") instanceof List<?> l ? join(l) : "?";
+            String notUsed = qm.get("not_used") instanceof List<?> l && !l.isEmpty() ? "; " + join(l) : "";
+            r.torchQuantStatus = engine == null ? "not measured: " + qm.get("skipped")
+                    : "`quantize_dynamic`, " + qm.get("qconfig") + ", on the " + engine + " engine (this build has "
+                    + has + notUsed + ")";
+            if (engine == null) r.notes.add("PyTorch int8: " + r.torchQuantStatus + ".");
+            if (qm.get("results") instanceof List<?> list) {
+                for (Object o : list) {
+                    Map<String, Object> m = (Map<String, Object>) o;
+                    String caseName = (String) m.get("case");
+                    int threads = ((Number) m.get("threads")).intValue();
+                    double mean = m.get("mean_abs_diff_vs_fp32") instanceof Number n ? n.doubleValue()
+                            : Double.POSITIVE_INFINITY;
+                    double max = m.get("max_abs_diff_vs_fp32") instanceof Number n ? n.doubleValue()
+                            : Double.POSITIVE_INFINITY;
+                    r.torch.put(Results.key("torch-int8", caseName, threads), new Results.Torch(
+                            ((Number) m.get("median_ms")).doubleValue(), ((Number) m.get("runs")).intValue(), null));
+                    r.deviations.put(Results.key("torch-int8", caseName, threads), new Engines.Deviation(mean, max));
+                    if (!(mean <= Engines.REDUCED_MEAN_TOLERANCE && max <= Engines.REDUCED_MAX_TOLERANCE)) {
+                        r.failures.add("PyTorch's quantized " + caseName + " is too far from its float32 module: "
+                                + "mean |diff| " + mean + ", max " + max);
+                    }
+                }
+            }
+        }
         Object s2s = root.get("seq2seq");
         if (s2s instanceof Map<?, ?> sm) {
             Object skipped = sm.get("skipped");
@@ -406,6 +460,12 @@ public final class RunAll {
                 }
             }
         }
+    }
+
+    private static String join(List<?> l) {
+        List<String> s = new ArrayList<>();
+        for (Object o : l) s.add(String.valueOf(o));
+        return String.join(", ", s);
     }
 
     // ---- native profile ----
