@@ -161,19 +161,36 @@ public final class SequenceModel implements AutoCloseable {
 
     /** Loads a model file; a malformed config or a tensor that does not fit it is an {@link IOException} naming it. */
     public static SequenceModel load(Path file) throws IOException {
+        return load(file, Precision.FP32);
+    }
+
+    /**
+     * Loads a model file with the recurrent stack's and the heads' weights stored in the given precision (SPEC
+     * §1.5; the embedding stays float32: it is a lookup, not a product).
+     *
+     * @throws IllegalArgumentException when file or precision is null
+     */
+    public static SequenceModel load(Path file, Precision precision) throws IOException {
         if (file == null) throw new IllegalArgumentException("file must not be null");
+        if (precision == null) throw new IllegalArgumentException("precision must not be null");
         try (StateDict sd = StateDict.load(file)) {
-            return load(sd, file.toString());
+            return load(sd, file.toString(), precision);
         }
     }
 
     /** Loads from an open state dict whose metadata holds {@code jrnn.config} (e.g. {@link StateDict#of}). */
     public static SequenceModel load(StateDict sd) throws IOException {
-        if (sd == null) throw new IllegalArgumentException("state dict must not be null");
-        return load(sd, sd.toString());
+        return load(sd, Precision.FP32);
     }
 
-    private static SequenceModel load(StateDict sd, String where) throws IOException {
+    /** {@link #load(StateDict)} with the weights in the given precision (see {@link #load(Path, Precision)}). */
+    public static SequenceModel load(StateDict sd, Precision precision) throws IOException {
+        if (sd == null) throw new IllegalArgumentException("state dict must not be null");
+        if (precision == null) throw new IllegalArgumentException("precision must not be null");
+        return load(sd, sd.toString(), precision);
+    }
+
+    private static SequenceModel load(StateDict sd, String where, Precision precision) throws IOException {
         String json = sd.metadata().get(ModelConfig.KEY);
         if (json == null) {
             throw new IOException(where + ": no \"" + ModelConfig.KEY + "\" metadata: not a jrnn model (metadata keys: "
@@ -182,7 +199,7 @@ public final class SequenceModel implements AutoCloseable {
         ModelConfig cfg = ModelConfig.parse(json, where);
         List<AutoCloseable> made = new ArrayList<>();
         try {
-            return build(sd, cfg, where, made);
+            return build(sd, cfg, where, made, precision);
         } catch (IllegalArgumentException e) {
             closeAll(made);
             throw new IOException(where + ": " + e.getMessage(), e);
@@ -192,8 +209,8 @@ public final class SequenceModel implements AutoCloseable {
         }
     }
 
-    private static SequenceModel build(StateDict sd, ModelConfig cfg, String where, List<AutoCloseable> made)
-            throws IOException {
+    private static SequenceModel build(StateDict sd, ModelConfig cfg, String where, List<AutoCloseable> made,
+                                       Precision precision) throws IOException {
         Embedding emb = null;
         if (cfg.numEmbeddings() != null || cfg.embeddingDim() != null || sd.contains("embedding.weight")) {
             if (cfg.numEmbeddings() == null && cfg.embeddingDim() == null) {
@@ -205,10 +222,11 @@ public final class SequenceModel implements AutoCloseable {
             expect(where, "embedding.embedding_dim", cfg.embeddingDim(), emb.embeddingDim(), "embedding.weight");
         }
         NativeRecurrent rnn = switch (cfg.cell()) {
-            case LSTM -> Lstm.load(sd, "rnn", cfg.sigmoidCandidate() ? Lstm.Candidate.SIGMOID : Lstm.Candidate.TANH);
-            case GRU -> Gru.load(sd, "rnn", cfg.resetBefore() ? Gru.Reset.BEFORE : Gru.Reset.AFTER);
-            case RNN_TANH -> Rnn.load(sd, "rnn", io.jrnn.Activation.TANH);
-            case RNN_RELU -> Rnn.load(sd, "rnn", io.jrnn.Activation.RELU);
+            case LSTM -> Lstm.load(sd, "rnn", cfg.sigmoidCandidate() ? Lstm.Candidate.SIGMOID : Lstm.Candidate.TANH,
+                    precision);
+            case GRU -> Gru.load(sd, "rnn", cfg.resetBefore() ? Gru.Reset.BEFORE : Gru.Reset.AFTER, precision);
+            case RNN_TANH -> Rnn.load(sd, "rnn", io.jrnn.Activation.TANH, precision);
+            case RNN_RELU -> Rnn.load(sd, "rnn", io.jrnn.Activation.RELU, precision);
         };
         made.add(rnn);
         Map<String, Integer> sizes = cfg.rnnSizes();
@@ -229,7 +247,7 @@ public final class SequenceModel implements AutoCloseable {
         for (int i = 0; i < heads.length; i++) {
             ModelConfig.Head h = cfg.heads().get(i);
             String p = "head." + i;
-            Linear lin = Linear.load(sd, p);
+            Linear lin = Linear.load(sd, p, precision);
             made.add(lin);
             heads[i] = lin;
             expect(where, "head[" + i + "].in_features", h.inFeatures(), lin.k, p + ".weight");
@@ -562,6 +580,19 @@ public final class SequenceModel implements AutoCloseable {
 
     public Cell cell() {
         return rnn.cell;
+    }
+
+    /** The precision the recurrent stack's and the heads' weights are stored in. */
+    public Precision precision() {
+        return rnn.precision();
+    }
+
+    /** Bytes of weights this model holds: the recurrent stack, the heads and the embedding table. */
+    public long weightBytes() {
+        long b = rnn.weightBytes();
+        for (Linear h : heads) b += h.weightBytes();
+        if (embedding != null) b += 4L * embedding.numEmbeddings() * embedding.embeddingDim();
+        return b;
     }
 
     /** The vocabulary of the config ({@code tokens}), or null. */
