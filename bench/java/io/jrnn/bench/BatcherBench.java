@@ -44,7 +44,10 @@ import io.jrnn.bench.Cases.Case;
  * {@code translate-batcher}: through a {@link TranslationBatcher}). Engines run one after another for each N; the
  * machine's other load shows in the spread between repeats, so compare within one run.
  *
- * <pre>java -cp ... io.jrnn.bench.BatcherBench [--seconds=3] [--warmup=1] [--clients=1,8,64,256]
+ * <p>{@code --precision=BF16|INT8} loads the jrnn engines' layer at that precision (ORT and the translators stay
+ * float32).
+ *
+ * <pre>java -cp ... io.jrnn.bench.BatcherBench [--seconds=3] [--warmup=1] [--clients=1,8,64,256] [--precision=FP32]
  *     [--max-delay-us=1000] [--max-batch=64] [--engines=jrnn,batcher,batcher-plain,ort,translate,translate-batcher] [--out=FILE.md]
  *     [--png=FILE.png]</pre>
  */
@@ -83,6 +86,7 @@ public final class BatcherBench {
         Duration maxDelay = Duration.ofNanos(1000L * Long.parseLong(opt.getOrDefault("max-delay-us", "1000")));
         maxBatch = Integer.parseInt(opt.getOrDefault("max-batch", "64"));
         List<String> engines = List.of(opt.getOrDefault("engines", "jrnn,batcher,batcher-plain,ort,translate,translate-batcher").split(","));
+        io.jrnn.Precision precision = io.jrnn.Precision.valueOf(opt.getOrDefault("precision", "FP32").toUpperCase(Locale.ROOT));
 
         Case c = Cases.byName("lstm-b1");
         Cases.Weights w = Cases.weights(c);
@@ -90,10 +94,12 @@ public final class BatcherBench {
         StringBuilder out = new StringBuilder();
         out.append("CPU: ").append(cpuName()).append("; ").append(Runtime.getRuntime().availableProcessors())
                 .append(" processors; jrnn threads ").append(Jrnn.threads()).append(", ISA ").append(Jrnn.isa())
+                .append(Jrnn.cpuFeatures().isEmpty() ? "" : " (" + String.join(", ", Jrnn.cpuFeatures()) + ")")
+                .append("; jrnn weights ").append(precision)
                 .append("; maxDelay ").append(maxDelay.toNanos() / 1000).append(" us, maxBatch ").append(maxBatch).append("; ").append(seconds)
                 .append(" s per point after ").append(warmup).append(" s warm-up\n\n");
         System.out.print(out);
-        try (StateDict sd = StateDict.load(Cases.file(c)); RecurrentLayer layer = Cases.load(c, sd)) {
+        try (StateDict sd = StateDict.load(Cases.file(c)); RecurrentLayer layer = Cases.load(c, sd, precision)) {
             for (int n : clients) {
                 for (String e : engines) {
                     try (Engine engine = engine(e, c, w, layer, maxDelay)) {
