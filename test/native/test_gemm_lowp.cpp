@@ -35,6 +35,14 @@ struct Route {
     bool exact;  // must equal the ref bit for bit
 };
 
+// Prints a note once per process (routes() runs for every shape).
+void note_once(const char* text) {
+    static std::vector<std::string> said;
+    if (std::find(said.begin(), said.end(), text) != said.end()) return;
+    said.emplace_back(text);
+    std::printf("note: %s\n", text);
+}
+
 // Every route of every supported ISA for one format.
 std::vector<Route> routes(Format f) {
     std::vector<Route> out;
@@ -48,21 +56,21 @@ std::vector<Route> routes(Format f) {
         if (std::string(isa->name) == "avx2" && !bf16) {
             out.push_back({"avx2 vpmaddwd", jrnn::avx2::gemm_packed_s8_u8_madd, true});
             if (jrnn::cpu_has_avx_vnni()) out.push_back({"avx2 avx-vnni", jrnn::avx2::gemm_packed_s8_u8_vnni, true});
-            else std::printf("note: no AVX-VNNI here: avx2 avx-vnni route not tested\n");
+            else note_once("no AVX-VNNI here: avx2 avx-vnni route not tested");
         }
         if (std::string(isa->name) == "avx512") {
             if (bf16 && jrnn::cpu_has_amx_bf16()) out.push_back({"avx512 amx-bf16", jrnn::avx512::gemm_packed_bf16_f32_amx, false});
-            else if (bf16) std::printf("note: no AMX-BF16 here (or the OS refused the tile state): amx-bf16 route not tested\n");
+            else if (bf16) note_once("no AMX-BF16 here (or the OS refused the tile state): amx-bf16 route not tested");
             if (!bf16 && jrnn::cpu_has_amx_int8()) out.push_back({"avx512 amx-int8", jrnn::avx512::gemm_packed_s8_u8_amx, true});
-            else if (!bf16) std::printf("note: no AMX-INT8 here (or the OS refused the tile state): amx-int8 route not tested\n");
+            else if (!bf16) note_once("no AMX-INT8 here (or the OS refused the tile state): amx-int8 route not tested");
             if (bf16) {
                 out.push_back({"avx512 shift", jrnn::avx512::gemm_packed_bf16_f32_shift, true});
                 if (jrnn::cpu_has_avx512_bf16()) out.push_back({"avx512 vdpbf16ps", jrnn::avx512::gemm_packed_bf16_f32_dp, false});
-                else std::printf("note: no AVX512_BF16 here: vdpbf16ps route not tested\n");
+                else note_once("no AVX512_BF16 here: vdpbf16ps route not tested");
             } else if (jrnn::cpu_has_avx512_vnni()) {
                 out.push_back({"avx512 vpdpbusd", jrnn::avx512::gemm_packed_s8_u8_vnni, true});
             } else {
-                std::printf("note: no AVX512_VNNI here: vpdpbusd route not tested\n");
+                note_once("no AVX512_VNNI here: vpdpbusd route not tested");
             }
         }
     }

@@ -44,6 +44,10 @@ public final class Jrnn {
      * only when the operating system granted the tile state). The {@link Precision#BF16} and {@link Precision#INT8}
      * products choose their instructions by them: on the {@code avx512} path, AMX tiles where present (bf16 at
      * every batch size, int8 from two rows), else {@code vdpbf16ps} / {@code vpdpbusd}.
+     *
+     * <p>On a CPU with AMX, jrnn asks Linux once for the process's permission to use the tile state
+     * ({@code arch_prctl(ARCH_REQ_XCOMP_PERM)}). That permission is process-wide and makes every thread's signal
+     * frames larger; the environment variable {@code JRNN_AMX=off} leaves it unasked (and the AMX routes off).
      */
     public static List<String> cpuFeatures() {
         String s = JrnnNative.jrnn_cpu_features().getString();

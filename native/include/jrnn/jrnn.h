@@ -63,7 +63,8 @@ JRNN_API int jrnn_isa_supported(int isa);
 JRNN_API const char* jrnn_isa_error(void);
 /* The CPU features beyond an ISA's baseline that its kernels use where present, those this CPU and OS have,
  * space-separated: "avx512-vnni", "avx512-bf16", "avx-vnni", "amx-bf16", "amx-int8" (AMX only when the OS granted
- * the tile state). The reduced-precision products pick their routes by them (SPEC 1.5). */
+ * the tile state, which jrnn asks Linux for once per process, unless the environment variable JRNN_AMX=off).
+ * The reduced-precision products pick their routes by them (SPEC 1.5). */
 JRNN_API const char* jrnn_cpu_features(void);
 /* Switch the dispatch table (tests run both paths in one process). Not thread-safe against running calls. */
 JRNN_API int jrnn_set_isa(int isa);

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 
 #include "kernels.h"
 
@@ -88,9 +90,13 @@ namespace {
 
 // AMX: the CPUID bits (leaf 7: EDX 24 AMX-TILE plus the unit asked for), the tile state enabled in XCR0 (bits 17
 // XTILECFG, 18 XTILEDATA), and Linux's per-process permission to use the tile data state, asked for once
-// (arch_prctl ARCH_REQ_XCOMP_PERM; refused, e.g. under a kernel older than 5.16, the AMX routes stay off).
+// (arch_prctl ARCH_REQ_XCOMP_PERM; refused, e.g. under a kernel older than 5.16, the AMX routes stay off). The
+// permission is process-wide and enlarges every thread's signal frames (the kernel then refuses sigaltstack()s too
+// small for them), so JRNN_AMX=off leaves it unasked and the AMX routes off.
 bool amx_tiles() {
     static const bool ok = [] {
+        const char* env = std::getenv("JRNN_AMX");
+        if (env && std::strcmp(env, "off") == 0) return false;
         const Leaf7 l = leaf7();
         if (!cpu_has_avx512() || !l.ok || !(l.d & (1u << 24))) return false;
         constexpr uint64_t kXcr0Tile = (1ull << 17) | (1ull << 18);

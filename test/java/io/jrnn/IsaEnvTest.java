@@ -56,8 +56,22 @@ class IsaEnvTest {
         assertEquals("ISA " + Jrnn.isa(), probe(Jrnn.isa()).strip(), "naming the default explicitly");
     }
 
+    /** JRNN_AMX=off: no AMX in a fresh JVM's features, everything else as here. */
+    @Test
+    void amxCanBeTurnedOff() throws Exception {
+        String out = probe(Jrnn.isa(), "off").strip();
+        List<String> want = new ArrayList<>(Jrnn.cpuFeatures());
+        want.removeIf(f -> f.startsWith("amx"));
+        assertEquals("ISA " + Jrnn.isa() + "\nfeatures " + want, out.replace("\r", ""));
+        if (!Jrnn.cpuFeatures().contains("amx-int8")) System.out.println("note: no AMX here: JRNN_AMX=off changes nothing");
+    }
+
     /** Runs IsaProbe in a fresh JVM with JRNN_ISA set; returns what it printed (stdout and stderr). */
     private static String probe(String isa) throws Exception {
+        return probe(isa, null);
+    }
+
+    private static String probe(String isa, String amx) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         String cache = System.getProperty("org.bytedeco.javacpp.cachedir");
@@ -65,6 +79,7 @@ class IsaEnvTest {
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), IsaProbe.class.getName()));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("JRNN_ISA", isa);
+        if (amx != null) pb.environment().put("JRNN_AMX", amx);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "probe JVM did not finish");
@@ -75,6 +90,7 @@ class IsaEnvTest {
     static final class IsaProbe {
         public static void main(String[] args) {
             System.out.println("ISA " + Jrnn.isa());
+            if (System.getenv("JRNN_AMX") != null) System.out.println("features " + Jrnn.cpuFeatures());
         }
     }
 
