@@ -37,6 +37,8 @@ import io.jrnn.bench.Cases.Case;
  *   <li>{@code jrnn}: each thread its own {@link RecurrentStream} on the shared layer (no batching);
  *   <li>{@code batcher}: each thread a {@link StreamBatcher} session (batch-invariant, the default), and
  *       {@code batcher-plain} the same with the batch-dependent product (what invariance costs);
+ *   <li>{@code batcher-async}: N sessions driven without a thread each, as an asynchronous service drives them:
+ *       every session's {@code stepAsync} completion issues its next step (no thread hand-off per step);
  *   <li>{@code ort}: ONNX Runtime Java, each thread calling {@code run} on one shared session (one intra-op thread)
  *       with its state passed in and out, as a service without batching does;
  * </ul>
@@ -102,6 +104,13 @@ public final class BatcherBench {
         try (StateDict sd = StateDict.load(Cases.file(c)); RecurrentLayer layer = Cases.load(c, sd, precision)) {
             for (int n : clients) {
                 for (String e : engines) {
+                    if (e.equals("batcher-async")) {
+                        Result r = measureAsync(n, layer, w.x(), c, maxDelay, warmup, seconds);
+                        results.add(r);
+                        System.out.printf(Locale.ROOT, "%-18s N=%-4d %10.0f /s   p50 %8.1f us   p99 %8.1f us   p99.9 %8.1f us   (%d)%n",
+                                r.engine(), n, r.perSecond(), r.p50(), r.p99(), r.p999(), r.count());
+                        continue;
+                    }
                     try (Engine engine = engine(e, c, w, layer, maxDelay)) {
                         if (engine == null) continue;
                         Result r = measure(e, n, engine, warmup, seconds);
@@ -336,6 +345,68 @@ public final class BatcherBench {
     }
 
     /** n threads step their clients for warmup + seconds; steps that start after the warm-up are timed. */
+    /**
+     * N sessions of one batcher, each stepping as soon as its previous step completed: the completion of step k
+     * issues step k + 1 (on the thread that completed it), so no client thread waits or wakes. Latency: issue to
+     * completion.
+     */
+    static Result measureAsync(int n, RecurrentLayer layer, float[] xs, Case c, Duration maxDelay, double warmup,
+                               double seconds) throws Exception {
+        final int I = c.input(), T = c.steps();
+        try (StreamBatcher b = StreamBatcher.builder(layer).maxBatch(maxBatch).maxDelay(maxDelay)
+                .maxSessions(Math.max(512, n)).build()) {
+            final long start = System.nanoTime() + (long) (warmup * 1e9), end = start + (long) (seconds * 1e9);
+            long[][] lat = new long[n][1 << 12];
+            int[] counts = new int[n];
+            java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(n);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            List<StreamBatcher.Session> sessions = new ArrayList<>();
+            for (int i = 0; i < n; i++) sessions.add(b.open());
+            for (int i = 0; i < n; i++) {
+                final int id = i;
+                final StreamBatcher.Session s = sessions.get(i);
+                final int[] t = {id % T};
+                final Runnable[] next = new Runnable[1];
+                next[0] = () -> {
+                    final long t0 = System.nanoTime();
+                    if (t0 >= end) {
+                        done.countDown();
+                        return;
+                    }
+                    float[] x = Arrays.copyOfRange(xs, t[0] * I, t[0] * I + I);
+                    t[0] = (t[0] + 1) % T;
+                    s.stepAsync(x).whenComplete((y, err) -> {
+                        if (err != null) {
+                            failure.compareAndSet(null, err);
+                            done.countDown();
+                            return;
+                        }
+                        long t1 = System.nanoTime();
+                        if (t0 >= start) {
+                            if (counts[id] == lat[id].length) lat[id] = Arrays.copyOf(lat[id], 2 * counts[id]);
+                            lat[id][counts[id]++] = t1 - t0;
+                        }
+                        next[0].run();
+                    });
+                };
+                next[0].run();
+            }
+            done.await();
+            for (StreamBatcher.Session s : sessions) s.close();
+            if (failure.get() != null) throw new IllegalStateException("batcher-async failed", failure.get());
+            int total = 0;
+            for (int k : counts) total += k;
+            long[] all = new long[total];
+            int p = 0;
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(lat[i], 0, all, p, counts[i]);
+                p += counts[i];
+            }
+            Arrays.sort(all);
+            return new Result("batcher-async", n, total / seconds, pct(all, 0.5), pct(all, 0.99), pct(all, 0.999), total);
+        }
+    }
+
     static Result measure(String name, int n, Engine engine, double warmup, double seconds) throws Exception {
         CyclicBarrier ready = new CyclicBarrier(n + 1);
         long[][] lat = new long[n][];
