@@ -289,6 +289,23 @@ thread_local std::vector<uint8_t> t_u8;
 thread_local std::vector<RowQuant> t_quant;
 thread_local std::vector<uint8_t> t_finite;
 
+// The blocks of a product against count matrices: for matrix g, each group of up to kPanels panels (p0, np panels,
+// the last with ncols_last columns) and each block of up to kMaxRows rows from row b: block(w, p0, np, ncols_last,
+// b, rows, y_g).
+template <typename Block>
+JRNN_AVX512_INLINE void for_each_block(const Packed* ws, int count, int B, float* y, int64_t y_step, Block&& block) {
+    for (int g = 0; g < count; ++g) {
+        const Packed& w = ws[g];
+        const int panels = w.n_pad / kPanel;
+        for (int p0 = 0; p0 < panels; p0 += kPanels) {
+            const int np = panels - p0 < kPanels ? panels - p0 : kPanels;
+            const int ncols_last = w.n - (p0 + np - 1) * kPanel < kPanel ? w.n - (p0 + np - 1) * kPanel : kPanel;
+            for (int b = 0; b < B; b += kMaxRows)
+                block(w, p0, np, ncols_last, b, B - b < kMaxRows ? B - b : kMaxRows, y + g * y_step);
+        }
+    }
+}
+
 // The rows of x as bf16 once, then the product against each of the count matrices.
 template <template <int, int> class F>
 JRNN_AVX512 void bf16_product(const Packed* ws, int count, int B, const float* x, int64_t ldx, float* y, int64_t y_step,
@@ -297,21 +314,13 @@ JRNN_AVX512 void bf16_product(const Packed* ws, int count, int B, const float* x
     uint16_t* xb = scratch(t_bf16, static_cast<size_t>(B) * kp);
     round_rows_bf16(B, x, ldx, ws[0].k, kp, xb);
     const uint32_t* xw = reinterpret_cast<const uint32_t*>(xb);
-    for (int g = 0; g < count; ++g) {
-        const Packed& w = ws[g];
-        float* yg = y + g * y_step;
-        const int panels = w.n_pad / kPanel;
-        for (int p0 = 0; p0 < panels; p0 += kPanels) {
-            const int np = panels - p0 < kPanels ? panels - p0 : kPanels;
-            const int ncols_last = w.n - (p0 + np - 1) * kPanel < kPanel ? w.n - (p0 + np - 1) * kPanel : kPanel;
-            const uint16_t* group = w.bf16 + static_cast<int64_t>(p0) * kPanel * kp;
-            for (int b = 0; b < B; b += kMaxRows) {
-                const int rows = B - b < kMaxRows ? B - b : kMaxRows;
-                dispatch_block<F>(rows, np, group, kp, xw + static_cast<int64_t>(b) * kp / 2,
-                                  static_cast<int64_t>(kp / 2), yg + b * ldy + p0 * kPanel, ldy, ncols_last, accumulate);
-            }
-        }
-    }
+    // (a lambda takes no target from its function: it gets the ISA's own)
+    for_each_block(ws, count, B, y, y_step, [&](const Packed& w, int p0, int np, int nl, int b, int rows, float* yg)
+                                                JRNN_AVX512 {
+        dispatch_block<F>(rows, np, w.bf16 + static_cast<int64_t>(p0) * kPanel * kp, kp,
+                          xw + static_cast<int64_t>(b) * kp / 2, static_cast<int64_t>(kp / 2),
+                          yg + b * ldy + p0 * kPanel, ldy, nl, accumulate);
+    });
 }
 
 JRNN_AVX512_BF16 void bf16_dp_multi(const Packed* w, int count, int B, const float* x, int64_t ldx, float* y,
@@ -328,22 +337,13 @@ JRNN_AVX512_VNNI void s8_vnni_product(const Packed* ws, int count, int B, const 
     uint8_t* fin = scratch(t_finite, static_cast<size_t>(B));
     quantize_rows_u8(B, x, ldx, ws[0].k, kp, xq, q, fin);
     const uint32_t* xw = reinterpret_cast<const uint32_t*>(xq);
-    for (int g = 0; g < count; ++g) {
-        const Packed& w = ws[g];
-        float* yg = y + g * y_step;
-        const int panels = w.n_pad / kPanel;
-        for (int p0 = 0; p0 < panels; p0 += kPanels) {
-            const int np = panels - p0 < kPanels ? panels - p0 : kPanels;
-            const int ncols_last = w.n - (p0 + np - 1) * kPanel < kPanel ? w.n - (p0 + np - 1) * kPanel : kPanel;
-            const int8_t* group = w.s8 + static_cast<int64_t>(p0) * kPanel * kp;
-            for (int b = 0; b < B; b += kMaxRows) {
-                const int rows = B - b < kMaxRows ? B - b : kMaxRows;
-                dispatch_block<S8Vnni>(rows, np, group, kp, w.scale + p0 * kPanel, w.row_sum + p0 * kPanel,
-                                       xw + static_cast<int64_t>(b) * kp / 4, static_cast<int64_t>(kp / 4), q + b,
-                                       fin + b, yg + b * ldy + p0 * kPanel, ldy, ncols_last, accumulate);
-            }
-        }
-    }
+    for_each_block(ws, count, B, y, y_step, [&](const Packed& w, int p0, int np, int nl, int b, int rows, float* yg)
+                                                JRNN_AVX512 {
+        dispatch_block<S8Vnni>(rows, np, w.s8 + static_cast<int64_t>(p0) * kPanel * kp, kp, w.scale + p0 * kPanel,
+                               w.row_sum + p0 * kPanel, xw + static_cast<int64_t>(b) * kp / 4,
+                               static_cast<int64_t>(kp / 4), q + b, fin + b, yg + b * ldy + p0 * kPanel, ldy, nl,
+                               accumulate);
+    });
 }
 
 }  // namespace

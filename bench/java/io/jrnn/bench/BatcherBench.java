@@ -394,16 +394,7 @@ public final class BatcherBench {
             done.await();
             for (StreamBatcher.Session s : sessions) s.close();
             if (failure.get() != null) throw new IllegalStateException("batcher-async failed", failure.get());
-            int total = 0;
-            for (int k : counts) total += k;
-            long[] all = new long[total];
-            int p = 0;
-            for (int i = 0; i < n; i++) {
-                System.arraycopy(lat[i], 0, all, p, counts[i]);
-                p += counts[i];
-            }
-            Arrays.sort(all);
-            return new Result("batcher-async", n, total / seconds, pct(all, 0.5), pct(all, 0.99), pct(all, 0.999), total);
+            return result("batcher-async", n, seconds, lat, counts);
         }
     }
 
@@ -449,6 +440,11 @@ public final class BatcherBench {
         ready.await();
         for (Thread t : threads) t.join();
         if (failure.get() != null) throw new IllegalStateException(name + " failed", failure.get());
+        return result(name, n, seconds, lat, counts);
+    }
+
+    /** Rate and latency percentiles from each client's latencies lat[i][0, counts[i]). */
+    static Result result(String name, int n, double seconds, long[][] lat, int[] counts) {
         int total = 0;
         for (int c : counts) total += c;
         long[] all = new long[total];

@@ -71,6 +71,14 @@ final class Engines {
      * ONNX Runtime: a session on the case's ONNX model with {@code threads} intra-op threads, one inter-op thread,
      * sequential execution, all graph optimisations; {@link #run} writes Y, Y_h (and Y_c) into pinned buffers.
      */
+    /** Jrnn.setThreads(n), failing the trial when the pool did not start that many. */
+    static void setJrnnThreads(int n) {
+        io.jrnn.Jrnn.setThreads(n);
+        if (io.jrnn.Jrnn.threads() != n) {
+            throw new IllegalStateException("jrnn runs " + io.jrnn.Jrnn.threads() + " threads, asked for " + n);
+        }
+    }
+
     static final class OrtRun implements AutoCloseable {
         final Case c;
         final OrtSession session;

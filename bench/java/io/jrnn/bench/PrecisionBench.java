@@ -74,10 +74,7 @@ public class PrecisionBench {
             Case c = Cases.byName(caseName);
             Precision p = Precision.valueOf(precision);
             Watchdog.start("PrecisionBench.jrnn " + caseName + " " + precision + " threads=" + threads);
-            Jrnn.setThreads(threads);
-            if (Jrnn.threads() != threads) {
-                throw new IllegalStateException("jrnn runs " + Jrnn.threads() + " threads, asked for " + threads);
-            }
+            Engines.setJrnnThreads(threads);
             run = new Engines.JrnnRun(c, p);
             if (run.layer.precision() != p) {
                 throw new IllegalStateException(caseName + ": loaded at " + p + ", the layer says "

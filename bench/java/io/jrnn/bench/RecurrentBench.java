@@ -50,10 +50,7 @@ public class RecurrentBench {
             HostProbe.record(params, "start");
             Case c = Cases.byName(caseName);
             Watchdog.start("RecurrentBench.jrnn " + caseName + " threads=" + threads);
-            Jrnn.setThreads(threads);
-            if (Jrnn.threads() != threads) {
-                throw new IllegalStateException("jrnn runs " + Jrnn.threads() + " threads, asked for " + threads);
-            }
+            Engines.setJrnnThreads(threads);
             run = new Engines.JrnnRun(c);
             try (Engines.OrtRun reference = new Engines.OrtRun(c, 1)) { // 1 thread: ORT leaves no pool behind
                 Engines.check(run, reference);

@@ -19,7 +19,6 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.BenchmarkParams;
 
-import io.jrnn.Jrnn;
 import io.jrnn.RecurrentLayer;
 import io.jrnn.RecurrentStream;
 import io.jrnn.StateDict;
@@ -53,10 +52,7 @@ public class StreamBench {
         HostProbe.record(params, "start");
         Case c = Cases.byName(CASE);
         Watchdog.start("StreamBench threads=" + threads);
-        Jrnn.setThreads(threads);
-        if (Jrnn.threads() != threads) {
-            throw new IllegalStateException("jrnn runs " + Jrnn.threads() + " threads, asked for " + threads);
-        }
+        Engines.setJrnnThreads(threads);
         whole = new Engines.JrnnRun(c);
         try (StateDict sd = StateDict.load(Cases.file(c))) {
             layer = Cases.load(c, sd);
