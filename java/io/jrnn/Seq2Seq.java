@@ -15,6 +15,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import io.jrnn.decode.BeamSearch;
 import io.jrnn.decode.Greedy;
 import io.jrnn.decode.Hypothesis;
+import io.jrnn.internal.JrnnNative;
 
 /**
  * An encoder–decoder (seq2seq) model with optional attention, loaded from one {@code .safetensors} file whose
@@ -22,7 +23,8 @@ import io.jrnn.decode.Hypothesis;
  *
  * <p>The pieces are separate: the encoder is a {@link RecurrentLayer}, the attention a score function, the decoder
  * a step function ({@code DecoderSession}), and the strategies ({@link Greedy}, {@link BeamSearch}) only see
- * log-probabilities.
+ * log-probabilities. A decoder step (the reorder of the beam's states, embedding, recurrent stack, attention,
+ * output projection, log-softmax) is one native call over the parts; encoding a sentence is another.
  *
  * <p>Thread safety: a loaded model is immutable; any number of threads may decode with it at once (each call owns
  * its buffers, and results do not depend on how many threads decode). {@link #close()} waits for calls in flight;
@@ -42,6 +44,7 @@ public final class Seq2Seq implements AutoCloseable {
     private final Linear bridge, combine, out;
     private final Attention attention;
     private final Map<String, Integer> srcIndex;
+    final JrnnNative.S2SHandle decoder; // the native step over the parts above (it points at them; they stay owned here)
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private volatile boolean closed; // written under the write lock; read without it by the pure-Java calls
     private final Cleaner.Cleanable cleanable;
@@ -51,7 +54,7 @@ public final class Seq2Seq implements AutoCloseable {
 
     private Seq2Seq(Seq2SeqConfig config, String name, Tensor srcEmbedding, Tensor tgtEmbedding,
                     NativeRecurrent encoder, NativeRecurrent decoderRnn, Linear bridge, Attention attention,
-                    Linear combine, Linear out) {
+                    Linear combine, Linear out, JrnnNative.S2SHandle decoder) {
         this.config = config;
         this.name = name;
         this.srcEmbedding = srcEmbedding;
@@ -62,6 +65,7 @@ public final class Seq2Seq implements AutoCloseable {
         this.attention = attention;
         this.combine = combine;
         this.out = out;
+        this.decoder = decoder;
         Map<String, Integer> idx = null;
         if (config.srcTokens() != null) {
             idx = new HashMap<>();
@@ -69,7 +73,8 @@ public final class Seq2Seq implements AutoCloseable {
         }
         this.srcIndex = idx;
         // the action holds the parts, never the model, so that the model can become unreachable
-        List<AutoCloseable> parts = new ArrayList<>(List.of(srcEmbedding, tgtEmbedding, encoder, decoderRnn, out));
+        List<AutoCloseable> parts = new ArrayList<>(List.of(() -> JrnnNative.jrnn_s2s_destroy(decoder), srcEmbedding,
+                tgtEmbedding, encoder, decoderRnn, out));
         for (AutoCloseable p : new AutoCloseable[] {bridge, attention, combine}) if (p != null) parts.add(p);
         this.cleanable = CLEANER.register(this, () -> closeAll(parts));
     }
@@ -205,13 +210,77 @@ public final class Seq2Seq implements AutoCloseable {
             Attention att = keep(made, attention(sd, cfg, p));
             Linear combine = cfg.decoder().luong() ? keep(made, linear(sd, "decoder.combine.weight", null, p)) : null;
             Linear out = keep(made, linear(sd, "decoder.out.weight", "decoder.out.bias", p));
-            return new Seq2Seq(cfg, where, srcEmb, tgtEmb, enc, dec, bridge, att, combine, out);
+            JrnnNative.S2SHandle step = nativeDecoder(cfg, srcEmb, tgtEmb, enc, dec, bridge, att, combine, out);
+            made.add(() -> JrnnNative.jrnn_s2s_destroy(step));
+            return new Seq2Seq(cfg, where, srcEmb, tgtEmb, enc, dec, bridge, att, combine, out, step);
         } catch (IllegalArgumentException e) {
             closeAll(made);
             throw new IOException(where + ": " + e.getMessage(), e);
         } catch (RuntimeException | Error e) {
             closeAll(made);
             throw e;
+        }
+    }
+
+    /**
+     * The native decoder over the parts: raw pointers to their weights, valid while the model holds the parts (only
+     * {@link #close()} frees them, under the write lock, after every decode in flight).
+     */
+    private static JrnnNative.S2SHandle nativeDecoder(Seq2SeqConfig cfg, Tensor srcEmb, Tensor tgtEmb,
+                                                      NativeRecurrent enc, NativeRecurrent dec, Linear bridge,
+                                                      Attention att, Linear combine, Linear out) {
+        Seq2SeqConfig.Encoder e = cfg.encoder();
+        Seq2SeqConfig.Decoder d = cfg.decoder();
+        final int flow = d.attention() == AttentionKind.BAHDANAU ? JrnnNative.S2S_FLOW_BAHDANAU
+                : d.luong() ? JrnnNative.S2S_FLOW_LUONG : JrnnNative.S2S_FLOW_NONE;
+        Linear query = null, key = null, general = null;
+        Tensor v = null;
+        int score = JrnnNative.S2S_SCORE_DOT;
+        if (att instanceof Attention.Additive a) {
+            score = JrnnNative.S2S_SCORE_ADDITIVE;
+            query = a.query;
+            key = a.key;
+            v = a.v;
+        } else if (att instanceof Attention.Dot dot) {
+            general = dot.general;
+        }
+        JrnnNative.RnnHandle eh = enc.acquire(), dh;
+        try {
+            dh = dec.acquire();
+            dec.release();
+        } finally {
+            enc.release();
+        }
+        JrnnNative.S2SHandle h = JrnnNative.jrnn_s2s_create(eh, dh, flow, score, d.feedsInput() ? 1 : 0,
+                srcEmb.pointer(), cfg.srcVocabSize(), e.embedDim(), tgtEmb.pointer(), cfg.tgtVocabSize(), d.embedDim(),
+                e.numLayers(), e.outputSize(), d.hiddenSize(), d.numLayers(), d.cell() == Cell.LSTM ? 1 : 0,
+                query == null ? 0 : query.n, v == null ? null : v.pointer());
+        if (h == null || h.isNull()) throw new OutOfMemoryError("cannot allocate the native seq2seq decoder");
+        try {
+            setLinear(h, JrnnNative.S2S_LIN_BRIDGE, bridge);
+            setLinear(h, JrnnNative.S2S_LIN_QUERY, query);
+            setLinear(h, JrnnNative.S2S_LIN_KEY, key);
+            setLinear(h, JrnnNative.S2S_LIN_GENERAL, general);
+            setLinear(h, JrnnNative.S2S_LIN_COMBINE, combine);
+            setLinear(h, JrnnNative.S2S_LIN_OUT, out);
+        } catch (RuntimeException | Error ex) {
+            JrnnNative.jrnn_s2s_destroy(h);
+            throw ex;
+        }
+        return h;
+    }
+
+    private static void setLinear(JrnnNative.S2SHandle h, int slot, Linear lin) {
+        if (lin == null) return;
+        JrnnNative.LinearHandle lh = lin.acquire();
+        try {
+            int rc = JrnnNative.jrnn_s2s_set_linear(h, slot, lh, lin.n, lin.k);
+            if (rc != JrnnNative.OK) {
+                throw new IllegalStateException("the native seq2seq decoder refused " + lin + " in slot " + slot
+                        + " (status " + rc + ")");
+            }
+        } finally {
+            lin.release();
         }
     }
 
@@ -278,9 +347,9 @@ public final class Seq2Seq implements AutoCloseable {
                 }
             }
             case LUONG_GENERAL:
-                return new Attention.Dot(linear(sd, "decoder.attention.W.weight", null, p), Hd);
+                return new Attention.Dot(linear(sd, "decoder.attention.W.weight", null, p));
             case LUONG_DOT:
-                return new Attention.Dot(null, Hd);
+                return new Attention.Dot(null);
             default:
                 return null;
         }
@@ -472,7 +541,7 @@ public final class Seq2Seq implements AutoCloseable {
         }
     }
 
-    // ---- pieces (package-private, for the decoder session) ----
+    // ---- facts ----
 
     /** The precision of the weight matrices (SPEC §1.5), as loaded. */
     public Precision precision() {
@@ -494,38 +563,6 @@ public final class Seq2Seq implements AutoCloseable {
 
     public Seq2SeqConfig config() {
         return config;
-    }
-
-    Tensor srcEmbedding() {
-        return srcEmbedding;
-    }
-
-    Tensor tgtEmbedding() {
-        return tgtEmbedding;
-    }
-
-    RecurrentLayer encoder() {
-        return encoder;
-    }
-
-    NativeRecurrent decoderRnn() {
-        return decoderRnn;
-    }
-
-    Linear bridge() {
-        return bridge;
-    }
-
-    Attention attention() {
-        return attention;
-    }
-
-    Linear combine() {
-        return combine;
-    }
-
-    Linear out() {
-        return out;
     }
 
     /** Frees the native weights, after the calls in flight return; idempotent. */

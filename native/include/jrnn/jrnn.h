@@ -201,6 +201,54 @@ JRNN_API int jrnn_seqstep_scratch_floats(const jrnn_seqstep* s, int B, int64_t* 
 JRNN_API int jrnn_seqstep_run(const jrnn_seqstep* s, int B, const int32_t* ids, const float* x, float* h, float* c,
                               float* scratch, float* out, int apply_output);
 
+/* ---- one native call per seq2seq decoder step (io.jrnn.Seq2Seq, SPEC 1.3) ----
+ * jrnn_s2s points at parts other handles own (the encoder and decoder stacks, the linear layers, both embedding
+ * tables, v): the caller keeps them alive and unchanged while it exists and during every call. */
+#define JRNN_S2S_FLOW_NONE 0     /* no attention: logits = out(s_t) */
+#define JRNN_S2S_FLOW_BAHDANAU 1 /* attention on s_{t-1} before the step, x = [emb; c_t]; logits = out([s_t; c_t]) */
+#define JRNN_S2S_FLOW_LUONG 2    /* attention on s_t after the step; h~ = tanh(combine([c_t; s_t])); logits = out(h~) */
+#define JRNN_S2S_SCORE_ADDITIVE 0 /* v . tanh(query(q) + key(h_j)) (bahdanau; luong_concat with W_a split) */
+#define JRNN_S2S_SCORE_DOT 1      /* q . h_j, or q . general(h_j) when the general projection is set */
+#define JRNN_S2S_LIN_BRIDGE 0     /* [Hd, Dm]: s_0 = tanh(bridge(hn)) (else s_0 = 0) */
+#define JRNN_S2S_LIN_QUERY 1      /* [A, Hd] */
+#define JRNN_S2S_LIN_KEY 2        /* [A, Dm] */
+#define JRNN_S2S_LIN_GENERAL 3    /* [Hd, Dm] (luong_general) */
+#define JRNN_S2S_LIN_COMBINE 4    /* [Hd, Dm + Hd] (luong) */
+#define JRNN_S2S_LIN_OUT 5        /* [V, Hd + Dm] (bahdanau) or [V, Hd] */
+#define JRNN_S2S_LIN_COUNT 6
+typedef struct jrnn_s2s jrnn_s2s;
+typedef struct jrnn_s2s_session jrnn_s2s_session;
+/* src_table[src_vocab, src_embed], tgt_table[tgt_vocab, tgt_embed]; the encoder has encoder_layers layers and
+ * outputs encoder_output = D*He per position; the decoder stack has layers x hidden (lstm: it has a cell state);
+ * attention_dim and v[attention_dim] for additive scores (else 0 and NULL). Linear layers are set with
+ * jrnn_s2s_set_linear (n, k their W's shape, checked against the slot). NULL on bad arguments. */
+JRNN_API jrnn_s2s* jrnn_s2s_create(const jrnn_rnn* encoder, const jrnn_rnn* decoder, int flow, int score,
+                                   int input_feeding, const float* src_table, int src_vocab, int src_embed,
+                                   const float* tgt_table, int tgt_vocab, int tgt_embed, int encoder_layers,
+                                   int encoder_output, int hidden, int layers, int lstm, int attention_dim,
+                                   const float* v);
+JRNN_API int jrnn_s2s_set_linear(jrnn_s2s* m, int slot, const jrnn_linear* lin, int n, int k);
+JRNN_API void jrnn_s2s_destroy(jrnn_s2s* m);
+/* The buffers of one sentence of up to max_src tokens decoded with up to max_rows hypotheses, allocated once.
+ * NULL when out of memory, on bad arguments, or when a linear layer the config needs is not set. One thread at
+ * a time. */
+JRNN_API jrnn_s2s_session* jrnn_s2s_session_create(const jrnn_s2s* m, int max_src, int max_rows);
+JRNN_API void jrnn_s2s_session_destroy(jrnn_s2s_session* s);
+/* Encodes src[S] (ids checked by the caller), sets the start state (one row) and the attention keys. */
+JRNN_API int jrnn_s2s_start(const jrnn_s2s* m, jrnn_s2s_session* s, const int32_t* src, int S);
+/* One decoder step: new row j = old row parents[j] extended by tokens[j], for j < n (StepScorer's contract);
+ * afterwards jrnn_s2s_log_probs holds [n, tgt_vocab] log-probabilities and jrnn_s2s_attention [n, S] attention
+ * weights (when the model attends). JRNN_ERR_ARG on a parent outside the live rows or a token outside the
+ * vocabulary (nothing changed then). */
+JRNN_API int jrnn_s2s_step(const jrnn_s2s* m, jrnn_s2s_session* s, int n, const int32_t* parents,
+                           const int32_t* tokens);
+/* Room for the caller's ids, owned by the session: [max_src + 2 * max_rows] (source, then parents, then tokens,
+ * as a caller may lay them out). */
+JRNN_API int32_t* jrnn_s2s_ids(jrnn_s2s_session* s);
+/* The session's output buffers for the current sentence (valid until the next jrnn_s2s_start). */
+JRNN_API float* jrnn_s2s_log_probs(jrnn_s2s_session* s);
+JRNN_API float* jrnn_s2s_attention(jrnn_s2s_session* s);
+
 #ifdef __cplusplus
 }
 #endif

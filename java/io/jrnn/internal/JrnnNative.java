@@ -208,4 +208,65 @@ public final class JrnnNative {
     public static native int jrnn_seqstep_run(@Const SeqStepHandle s, int B, @Cast("const int32_t*") IntPointer ids,
                                               @Const FloatPointer x, FloatPointer h, FloatPointer c,
                                               FloatPointer scratch, FloatPointer out, int applyOutput);
+
+    // ---- one native call per seq2seq decoder step ----
+
+    public static final int S2S_FLOW_NONE = 0, S2S_FLOW_BAHDANAU = 1, S2S_FLOW_LUONG = 2;
+    public static final int S2S_SCORE_ADDITIVE = 0, S2S_SCORE_DOT = 1;
+    public static final int S2S_LIN_BRIDGE = 0, S2S_LIN_QUERY = 1, S2S_LIN_KEY = 2, S2S_LIN_GENERAL = 3,
+            S2S_LIN_COMBINE = 4, S2S_LIN_OUT = 5;
+
+    /** Opaque handle of a seq2seq decoder over its parts ({@code jrnn_s2s*}). */
+    @Opaque
+    @Name("jrnn_s2s")
+    public static final class S2SHandle extends Pointer {
+        public S2SHandle() {
+            super((Pointer) null);
+        }
+
+        public S2SHandle(Pointer p) {
+            super(p);
+        }
+    }
+
+    /** Opaque handle of the buffers of one sentence's decoding ({@code jrnn_s2s_session*}). */
+    @Opaque
+    @Name("jrnn_s2s_session")
+    public static final class S2SSessionHandle extends Pointer {
+        public S2SSessionHandle() {
+            super((Pointer) null);
+        }
+
+        public S2SSessionHandle(Pointer p) {
+            super(p);
+        }
+    }
+
+    public static native S2SHandle jrnn_s2s_create(@Const RnnHandle encoder, @Const RnnHandle decoder, int flow,
+                                                   int score, int inputFeeding, @Const FloatPointer srcTable,
+                                                   int srcVocab, int srcEmbed, @Const FloatPointer tgtTable,
+                                                   int tgtVocab, int tgtEmbed, int encoderLayers, int encoderOutput,
+                                                   int hidden, int layers, int lstm, int attentionDim,
+                                                   @Const FloatPointer v);
+
+    public static native int jrnn_s2s_set_linear(S2SHandle m, int slot, @Const LinearHandle lin, int n, int k);
+
+    public static native void jrnn_s2s_destroy(S2SHandle m);
+
+    public static native S2SSessionHandle jrnn_s2s_session_create(@Const S2SHandle m, int maxSrc, int maxRows);
+
+    public static native void jrnn_s2s_session_destroy(S2SSessionHandle s);
+
+    public static native int jrnn_s2s_start(@Const S2SHandle m, S2SSessionHandle s,
+                                            @Cast("const int32_t*") IntPointer src, int S);
+
+    public static native int jrnn_s2s_step(@Const S2SHandle m, S2SSessionHandle s, int n,
+                                           @Cast("const int32_t*") IntPointer parents,
+                                           @Cast("const int32_t*") IntPointer tokens);
+
+    public static native @Cast("int32_t*") IntPointer jrnn_s2s_ids(S2SSessionHandle s);
+
+    public static native FloatPointer jrnn_s2s_log_probs(S2SSessionHandle s);
+
+    public static native FloatPointer jrnn_s2s_attention(S2SSessionHandle s);
 }
