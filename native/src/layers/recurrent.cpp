@@ -10,11 +10,15 @@
 // the cell needs a second product: the LSTM projection and the reset-before GRU candidate). A bidirectional
 // layer runs its two directions concurrently on two halves of the team.
 //
+// The cell passes are one file per cell (cell_rnn.cpp, cell_lstm.cpp, cell_gru.cpp, as oneDNN splits them);
+// what they share is layers/recurrent.h.
+//
 // Every product is the packed kernel (at batch 64 it beats OpenBLAS: 110 vs 85 GFLOP/s a core here, with no
 // per-call packing), and no split changes the order of any sum: results are bit-identical for every team size.
 #include <algorithm>
 #include <cstring>
 #include <new>
+#include <type_traits>
 #include <vector>
 
 #include "core/pool.h"
@@ -22,13 +26,12 @@
 #include "invariant.h"
 #include "jrnn/jrnn.h"
 #include "kernels.h"
+#include "layers/recurrent.h"
 #include "layers/workspace.h"
 
 namespace jrnn {
 
 namespace {
-
-int round_up(int n, int m) { return (n + m - 1) / m * m; }
 
 // The kernel table of the call this thread works on (every task sets it first): the dispatch table, or its
 // batch-invariant variant when the call asked for JRNN_RUN_BATCH_INVARIANT.
@@ -36,55 +39,9 @@ thread_local const KernelTable* t_table = nullptr;
 
 const KernelTable& table() { return t_table ? *t_table : kernels(); }
 
-const KernelTable* table_for(int options) {
-    return (options & JRNN_RUN_BATCH_INVARIANT) ? &invariant_kernels(kernels()) : &kernels();
-}
+}  // namespace
 
-// W[G*Hg, K] packed gate by gate, each gate's Hg rows padded to Hpad = round_up(Hg, kPanel): the rows of units
-// [j0, j1) of any gate, j0 a multiple of kPanel, are a run of whole panels and can be used as a matrix of their own.
-struct GatePacked {
-    Packed p;  // n = n_pad = G * Hpad
-    int Hpad = 0;
-
-    Packed rows(int g, int j0, int j1) const { return p.slice_rows(g * Hpad + j0, j1 - j0); }
-};
-
-// W[G*Hg, k] in the given format, each gate's rows padded with zero rows to Hpad.
-bool pack_gates(const float* w, int G, int Hg, int k, Format format, GatePacked* out) {
-    const int Hpad = round_up(Hg, kPanel);
-    std::vector<float> padded;
-    try {
-        padded.assign(static_cast<size_t>(G) * Hpad * k, 0.0f);
-    } catch (const std::bad_alloc&) {
-        return false;
-    }
-    for (int g = 0; g < G; ++g)
-        std::memcpy(padded.data() + static_cast<size_t>(g) * Hpad * k, w + static_cast<int64_t>(g) * Hg * k,
-                    sizeof(float) * Hg * k);
-    if (!pack_rows(padded.data(), G * Hpad, k, k, &out->p, format)) return false;
-    out->Hpad = Hpad;
-    return true;
-}
-
-struct Direction {
-    bool set = false;
-    GatePacked w_ih;        // [G*H, in]
-    GatePacked w_hh;        // [G*H, Hout]
-    GatePacked w_hr;        // [P, H] LSTM projection (one "gate")
-    float* bias = nullptr;  // [G*H] what the input product starts from (see fold_biases)
-    float* b_hn = nullptr;  // [H] GRU reset-after: b_hn stays inside r * (W_hn h + b_hn)
-
-    void release() {
-        free_packed(&w_ih.p);
-        free_packed(&w_hh.p);
-        free_packed(&w_hr.p);
-        aligned_free(bias);
-        aligned_free(b_hn);
-    }
-};
-
-// Rows of x per kernel call: the block of x (~128 KiB) stays in L2 while the weight panels stream past it.
-int row_block(int K) { return std::min(64, std::max(16, 32768 / std::max(K, 1) / 4 * 4)); }
+namespace rec {
 
 // y[M, w.n] (+)= x[M, K] . w^T (y row stride ldy).
 void product(const Packed& w, int M, const float* x, int64_t ldx, float* y, int64_t ldy, bool accumulate) {
@@ -117,10 +74,52 @@ void product_backward(const Packed& w, const float* x, float* y, bool accumulate
     gemm_packed_backward_f32(table(), w, x, y, accumulate);
 }
 
-struct Range {
-    int j0 = 0, j1 = 0;
-    int size() const { return j1 - j0; }
-};
+void recurrent_product(const jrnn_rnn& r, const Direction& d, int B, int g, const float* hin, DirBuffers& s, Range u,
+                       bool backward) {
+    const int H = r.H, Hout = r.Hout, gh = r.gh();
+    JRNN_PROFILE_SCOPE(kRecurrent);
+    if (backward && B == 1) product_backward(d.w_hh.rows(g, u.j0, u.j1), hin, s.gh + g * H + u.j0, false);
+    else product(d.w_hh.rows(g, u.j0, u.j1), B, hin, Hout, s.gh + g * H + u.j0, gh, false);
+}
+
+void recurrent_products(const jrnn_rnn& r, const Direction& d, int B, int count, const float* hin, DirBuffers& s,
+                        Range u, bool backward) {
+    if (backward && B == 1) {
+        for (int g = count - 1; g >= 0; --g) recurrent_product(r, d, B, g, hin, s, u, backward);
+        return;
+    }
+    JRNN_PROFILE_SCOPE(kRecurrent);
+    product_gates(d.w_hh, 0, count, u.j0, u.j1, B, hin, r.Hout, s.gh + u.j0, r.H, r.gh(), false);
+}
+
+}  // namespace rec
+
+using namespace rec;
+
+namespace {
+
+int round_up(int n, int m) { return (n + m - 1) / m * m; }
+
+const KernelTable* table_for(int options) {
+    return (options & JRNN_RUN_BATCH_INVARIANT) ? &invariant_kernels(kernels()) : &kernels();
+}
+
+// W[G*Hg, k] in the given format, each gate's rows padded with zero rows to Hpad.
+bool pack_gates(const float* w, int G, int Hg, int k, Format format, GatePacked* out) {
+    const int Hpad = round_up(Hg, kPanel);
+    std::vector<float> padded;
+    try {
+        padded.assign(static_cast<size_t>(G) * Hpad * k, 0.0f);
+    } catch (const std::bad_alloc&) {
+        return false;
+    }
+    for (int g = 0; g < G; ++g)
+        std::memcpy(padded.data() + static_cast<size_t>(g) * Hpad * k, w + static_cast<int64_t>(g) * Hg * k,
+                    sizeof(float) * Hg * k);
+    if (!pack_rows(padded.data(), G * Hpad, k, k, &out->p, format)) return false;
+    out->Hpad = Hpad;
+    return true;
+}
 
 // Part i of `parts` of [0, n) in whole panels (so every part but the last starts and ends on a panel).
 Range split(int n, int parts, int i) {
@@ -128,36 +127,6 @@ Range split(int n, int parts, int i) {
     const int b0 = static_cast<int>(blocks * i / parts), b1 = static_cast<int>(blocks * (i + 1) / parts);
     return {std::min(n, b0 * kPanel), std::min(n, b1 * kPanel)};
 }
-
-// dst[b, cols] = src[b, cols] for b < B (row stride ld).
-void copy_cols(const float* src, float* dst, int B, int64_t ld, Range cols) {
-    if (cols.size() <= 0) return;
-    for (int b = 0; b < B; ++b) std::memcpy(dst + b * ld + cols.j0, src + b * ld + cols.j0, sizeof(float) * cols.size());
-}
-
-}  // namespace
-
-}  // namespace jrnn
-
-struct jrnn_rnn {
-    int cell, flags, L, D, I, H, P, G, Hout;
-    jrnn::Format format = jrnn::Format::kF32;  // of every weight matrix (jrnn_rnn_set_precision)
-    std::vector<jrnn::Direction> dirs;  // [L*D]
-
-    bool lstm() const { return cell == JRNN_CELL_LSTM; }
-    bool gru() const { return cell == JRNN_CELL_GRU; }
-    bool reset_before() const { return gru() && (flags & JRNN_GRU_RESET_BEFORE); }
-    int in_size(int layer) const { return layer == 0 ? I : D * Hout; }
-    int gh() const { return G * H; }
-    // multiply-adds of one step's recurrent products for B rows (what a step barrier amortises)
-    int64_t step_macs(int B) const {
-        return static_cast<int64_t>(B) * gh() * Hout + static_cast<int64_t>(B) * P * H;
-    }
-};
-
-namespace jrnn {
-
-namespace {
 
 // Fold biases once: the input product starts from b_ih + b_hh for every gate, except the GRU (reset after)
 // candidate, whose b_hn must stay inside r * (W_hn h + b_hn).
@@ -170,19 +139,6 @@ void fold_biases(const jrnn_rnn& r, const float* b_ih, const float* b_hh, float*
         if (inside_reset) b_hn[j - 2 * r.H] = hh;
     }
 }
-
-// Scratch of one direction (one per direction running at the same time), carved from the caller's workspace;
-// threads write disjoint columns of it.
-struct DirBuffers {
-    float* gx;     // [rows, G*H] the input product of every step
-    float* gh;     // [B, G*H] the recurrent product
-    float* h[2];   // [B, Hout] state, double-buffered: step s reads h[s%2] (all columns), writes h[(s+1)%2]
-    float* c;      // [B, H] LSTM cell state
-    float* hraw;   // [B, H] LSTM o*tanh(c) before the projection
-    float* hproj;  // [B, P]
-    float* z;      // [B, H] GRU reset-before update gate
-    float* rh;     // [B, H] GRU reset-before r*h
-};
 
 size_t dir_floats(const jrnn_rnn& r, size_t rows, int B) {
     const size_t b = static_cast<size_t>(B);
@@ -249,112 +205,21 @@ void prefetch_gates(const float* gx, int64_t ldgx, int B, int G, int H, Range u)
         }
 }
 
-// A thread's share of a step: its hidden units u (all gates), its output columns o (= u without a projection)
-// and the barrier of its team (nullptr when it works alone).
-struct Share {
-    Range u, o;
-    Barrier* bar;
-};
-
 // One time step of one direction, this thread's share. gx[B, G*H] (row stride ldgx) = this step's input
 // product; cur[B, Hout] = h_{t-1} (read in full); columns o of nxt[B, Hout] receive h_t for every row (inactive
 // rows: h_{t-1}); the LSTM cell state s.c advances in place. mask: active rows (nullptr = all).
 // backward: the recurrent products take their gates and panels last to first (see product_backward).
 // before_cell() runs after the first recurrent products and before anything reads gx (a single step computes its
 // input product there when it reads its weights backward: W_hh first, the most recently used).
-template <typename BeforeCell>
+template <typename F>
 void step_share(const jrnn_rnn& r, const Direction& d, int B, const float* gx, int64_t ldgx, const float* cur,
-                float* nxt, DirBuffers& s, const uint8_t* mask, const Share& sh, bool backward,
-                BeforeCell&& before_cell) {
-    const KernelTable& k = table();
-    const int H = r.H, Hout = r.Hout, gh = r.gh();
-    const Range u = sh.u, o = sh.o;
-    // gh[:, gate g, units u] = hin[B, Hout] . W_hh[gate g, units u]^T
-    auto recurrent = [&](int g, const float* hin) {
-        JRNN_PROFILE_SCOPE(kRecurrent);
-        if (backward && B == 1) product_backward(d.w_hh.rows(g, u.j0, u.j1), hin, s.gh + g * H + u.j0, false);
-        else product(d.w_hh.rows(g, u.j0, u.j1), B, hin, Hout, s.gh + g * H + u.j0, gh, false);
-    };
-    // gates [0, count) at once: backward at batch 1 gate by gate, last first (see product_backward), else one
-    // product for all of them
-    auto recurrent_all = [&](int count, const float* hin) {
-        if (backward && B == 1) {
-            for (int g = count - 1; g >= 0; --g) recurrent(g, hin);
-            return;
-        }
-        JRNN_PROFILE_SCOPE(kRecurrent);
-        product_gates(d.w_hh, 0, count, u.j0, u.j1, B, hin, Hout, s.gh + u.j0, H, gh, false);
-    };
+                float* nxt, DirBuffers& s, const uint8_t* mask, const Share& sh, bool backward, F&& before_cell) {
+    const BeforeCell hook{[](void* f) { (*static_cast<std::remove_reference_t<F>*>(f))(); }, &before_cell};
     switch (r.cell) {
         case JRNN_CELL_RNN_TANH:
-        case JRNN_CELL_RNN_RELU:
-            recurrent(0, cur);
-            before_cell();
-            {
-                JRNN_PROFILE_SCOPE(kCell);
-                if (mask) copy_cols(cur, nxt, B, Hout, u);
-                k.rnn_cell_cols_f32(B, H, u.j0, u.j1, gx, ldgx, s.gh, gh, nxt, mask, r.cell == JRNN_CELL_RNN_RELU);
-            }
-            break;
-        case JRNN_CELL_LSTM: {
-            recurrent_all(4, cur);
-            before_cell();
-            const bool sig = (r.flags & JRNN_LSTM_SIGMOID_CANDIDATE) != 0;
-            if (r.P == 0) {
-                JRNN_PROFILE_SCOPE(kCell);
-                if (mask) copy_cols(cur, nxt, B, Hout, u);
-                k.lstm_cell_cols_f32(B, H, u.j0, u.j1, gx, ldgx, s.gh, gh, s.c, nxt, mask, sig);
-            } else {
-                // h = W_hr (o * tanh(c)): the projection runs on all rows and reads every unit, the state takes
-                // the active rows.
-                {
-                    JRNN_PROFILE_SCOPE(kCell);
-                    k.lstm_cell_cols_f32(B, H, u.j0, u.j1, gx, ldgx, s.gh, gh, s.c, s.hraw, mask, sig);
-                }
-                if (sh.bar) {
-                    JRNN_PROFILE_SCOPE(kBarrier);
-                    sh.bar->wait();
-                }
-                {
-                    JRNN_PROFILE_SCOPE(kRecurrent);
-                    product(d.w_hr.rows(0, o.j0, o.j1), B, s.hraw, H, s.hproj + o.j0, r.P, false);
-                }
-                JRNN_PROFILE_SCOPE(kCell);
-                if (o.size() > 0) {
-                    for (int b = 0; b < B; ++b) {
-                        const float* src = mask && !mask[b] ? cur : s.hproj;
-                        std::memcpy(nxt + static_cast<int64_t>(b) * Hout + o.j0, src + static_cast<int64_t>(b) * Hout + o.j0,
-                                    sizeof(float) * o.size());
-                    }
-                }
-            }
-            break;
-        }
-        case JRNN_CELL_GRU:
-            if (!r.reset_before()) {
-                recurrent_all(3, cur);
-                before_cell();
-                JRNN_PROFILE_SCOPE(kCell);
-                copy_cols(cur, nxt, B, Hout, u);  // the cell updates h in place
-                k.gru_cell_cols_f32(B, H, u.j0, u.j1, gx, ldgx, s.gh, gh, d.b_hn, nxt, mask);
-            } else {
-                // r,z rows first; the candidate's product reads r*h of every unit.
-                recurrent_all(2, cur);
-                before_cell();
-                {
-                    JRNN_PROFILE_SCOPE(kCell);
-                    k.gru_gates_cols_f32(B, H, u.j0, u.j1, gx, ldgx, s.gh, gh, cur, s.z, s.rh, mask);
-                }
-                if (sh.bar) {
-                    JRNN_PROFILE_SCOPE(kBarrier);
-                    sh.bar->wait();
-                }
-                recurrent(2, s.rh);  // rh[B, H], and H == Hout for a GRU
-                JRNN_PROFILE_SCOPE(kCell);
-                copy_cols(cur, nxt, B, Hout, u);
-                k.gru_update_cols_f32(B, H, u.j0, u.j1, gx + 2 * H, ldgx, s.gh + 2 * H, gh, s.z, nxt, mask);
-            }
-            break;
+        case JRNN_CELL_RNN_RELU: step_rnn(table(), r, d, B, gx, ldgx, cur, nxt, s, mask, sh, backward, hook); break;
+        case JRNN_CELL_LSTM: step_lstm(table(), r, d, B, gx, ldgx, cur, nxt, s, mask, sh, backward, hook); break;
+        case JRNN_CELL_GRU: step_gru(table(), r, d, B, gx, ldgx, cur, nxt, s, mask, sh, backward, hook); break;
     }
 }
 
