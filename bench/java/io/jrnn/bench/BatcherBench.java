@@ -111,7 +111,9 @@ public final class BatcherBench {
                                 r.engine(), n, r.perSecond(), r.p50(), r.p99(), r.p999(), r.count());
                         continue;
                     }
-                    try (Engine engine = engine(e, c, w, layer, maxDelay)) {
+                    // ORT runs float32: its setup check compares it with a float32 layer
+                    try (Engine engine = e.equals("ort") && precision != io.jrnn.Precision.FP32
+                            ? ortChecked(c, w, sd) : engine(e, c, w, layer, maxDelay)) {
                         if (engine == null) continue;
                         Result r = measure(e, n, engine, warmup, seconds);
                         results.add(r);
@@ -260,6 +262,13 @@ public final class BatcherBench {
             }
             default:
                 throw new IllegalArgumentException("no engine " + name);
+        }
+    }
+
+    /** The ORT engine, checked against the case's layer at FP32. */
+    static Engine ortChecked(Case c, Cases.Weights w, StateDict sd) throws Exception {
+        try (RecurrentLayer fp32 = Cases.load(c, sd)) {
+            return engine("ort", c, w, fp32, null);
         }
     }
 
