@@ -1,12 +1,13 @@
-// Products against bf16 and s8 weights on AMX tiles (Sapphire Rapids and later): tdpbf16ps and tdpbusd, the
-// routes gemm_packed_bf16_f32 / gemm_packed_s8_u8 take from kAmxMinRows rows of x where the CPU and OS allow.
+// Products against bf16 and s8 weights on AMX tiles (Sapphire Rapids and later): tdpbf16ps and tdpbusd, the routes
+// gemm_packed_bf16_f32 takes at every B and gemm_packed_s8_u8 from kAmxMinRowsS8 rows, where the CPU and OS allow.
 //
 // The packed panels are already in the layout a B tile wants: a bf16 panel is [k/2][16][2] and an s8 panel
 // [k/4][16][4], so 16 consecutive 64-byte rows of a panel (32 k of bf16, 64 k of s8) load as one tile with a
 // 64-byte stride, no repacking. The rows of x are prepared once per call (bf16_round or the uint8 quantization,
 // the same functions the vector routes use) into a buffer of whole tiles: from 16 rows, rows padded to a multiple
-// of 16 (below 16, the tiles hold B rows), k to the tile depth, with zeros. Where k_pad is not a whole number of tile depths, the last tile of each panel is copied into a zeroed
-// 1 KiB buffer first (a tile load past k_pad would read the next panel or past the allocation).
+// of 16 (below 16, the tiles hold B rows), k to the tile depth, with zeros. Where k_pad is not a whole number of
+// tile depths, the last tile of each panel is copied into a zeroed 1 KiB buffer first (a tile load past k_pad would
+// read the next panel or past the allocation).
 //
 // Blocking: 2 x 2 accumulator tiles (32 rows x 32 outputs) over the 8 tile registers: tmm0-3 accumulate, tmm4-5
 // hold two blocks of 16 rows of x, tmm6-7 two weight tiles. Each output is one accumulator over k in the same
