@@ -348,15 +348,10 @@ JRNN_AVX512_VNNI void s8_vnni_product(const Packed* ws, int count, int B, const 
 
 }  // namespace
 
-// The ISA's choice, made once by CPU: AMX tiles (gemm_amx.cpp) where the CPU and OS allow, else vdpbf16ps where the
-// CPU has AVX512_BF16, else the shifts.
+// The table's products: gemm_packed_lowp_multi (below) with one matrix, so the route is chosen in one place.
 JRNN_AVX512 void gemm_packed_bf16_f32(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
                                       bool accumulate) {
-    static const bool amx = cpu_has_amx_bf16();
-    static const bool dp = cpu_has_avx512_bf16();
-    if (amx) gemm_packed_bf16_f32_amx(w, B, x, ldx, y, ldy, accumulate);
-    else if (dp) gemm_packed_bf16_f32_dp(w, B, x, ldx, y, ldy, accumulate);
-    else gemm_packed_bf16_f32_shift(w, B, x, ldx, y, ldy, accumulate);
+    gemm_packed_lowp_multi(&w, 1, B, x, ldx, y, 0, ldy, accumulate);
 }
 
 JRNN_AVX512_BF16 void gemm_packed_bf16_f32_dp(const Packed& w, int B, const float* x, int64_t ldx, float* y,
@@ -371,11 +366,7 @@ JRNN_AVX512 void gemm_packed_bf16_f32_shift(const Packed& w, int B, const float*
 
 JRNN_AVX512 void gemm_packed_s8_u8(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
                                    bool accumulate) {
-    static const bool amx = cpu_has_amx_int8();
-    static const bool vnni = cpu_has_avx512_vnni();
-    if (amx && B >= kAmxMinRowsS8) gemm_packed_s8_u8_amx(w, B, x, ldx, y, ldy, accumulate);
-    else if (vnni) gemm_packed_s8_u8_vnni(w, B, x, ldx, y, ldy, accumulate);
-    else avx2::gemm_packed_s8_u8(w, B, x, ldx, y, ldy, accumulate);
+    gemm_packed_lowp_multi(&w, 1, B, x, ldx, y, 0, ldy, accumulate);
 }
 
 JRNN_AVX512_VNNI void gemm_packed_s8_u8_vnni(const Packed& w, int B, const float* x, int64_t ldx, float* y,
@@ -383,7 +374,10 @@ JRNN_AVX512_VNNI void gemm_packed_s8_u8_vnni(const Packed& w, int B, const float
     s8_vnni_product(&w, 1, B, x, ldx, y, 0, ldy, accumulate);
 }
 
-// The routes of the two products above, chosen the same way, with the rows of x prepared once for all count matrices.
+// The ISA's choice of route, made once by CPU, with the rows of x prepared once for all count matrices:
+//   bf16: AMX tiles (gemm_amx.cpp) where the CPU and OS allow, else vdpbf16ps where the CPU has AVX512_BF16, else
+//         the shifts;
+//   s8:   AMX tiles from kAmxMinRowsS8 rows, else vpdpbusd where the CPU has AVX512_VNNI, else the AVX2 kernel.
 JRNN_AVX512 void gemm_packed_lowp_multi(const Packed* w, int count, int B, const float* x, int64_t ldx, float* y,
                                         int64_t y_step, int64_t ldy, bool accumulate) {
     if (count <= 0 || B <= 0) return;

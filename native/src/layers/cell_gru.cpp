@@ -15,7 +15,6 @@ void step_gru(const KernelTable& k, const jrnn_rnn& r, const Direction& d, int B
               const BeforeCell& before_cell) {
     const int H = r.H, Hout = r.Hout, gh = r.gh();
     const Range u = sh.u;
-    auto recurrent = [&](int g, const float* hin) { recurrent_product(r, d, B, g, hin, s, u, backward); };
     if (!r.reset_before()) {
         recurrent_products(r, d, B, 3, cur, s, u, backward);
         before_cell();
@@ -34,7 +33,7 @@ void step_gru(const KernelTable& k, const jrnn_rnn& r, const Direction& d, int B
             JRNN_PROFILE_SCOPE(kBarrier);
             sh.bar->wait();
         }
-        recurrent(2, s.rh);  // rh[B, H], and H == Hout for a GRU
+        recurrent_product(r, d, B, 2, s.rh, s, u, backward);  // rh[B, H], and H == Hout for a GRU
         JRNN_PROFILE_SCOPE(kCell);
         copy_cols(cur, nxt, B, Hout, u);
         k.gru_update_cols_f32(B, H, u.j0, u.j1, gx + 2 * H, ldgx, s.gh + 2 * H, gh, s.z, nxt, mask);

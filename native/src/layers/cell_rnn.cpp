@@ -14,8 +14,7 @@ void step_rnn(const KernelTable& k, const jrnn_rnn& r, const Direction& d, int B
               const BeforeCell& before_cell) {
     const int H = r.H, Hout = r.Hout, gh = r.gh();
     const Range u = sh.u;
-    auto recurrent = [&](int g, const float* hin) { recurrent_product(r, d, B, g, hin, s, u, backward); };
-    recurrent(0, cur);
+    recurrent_product(r, d, B, 0, cur, s, u, backward);
     before_cell();
     {
         JRNN_PROFILE_SCOPE(kCell);

@@ -176,17 +176,14 @@ void input_projection(const jrnn_rnn& r, const Direction& d, int rows, const flo
         return;
     }
     const int rb = row_block(in_size);
-    const KernelTable& k = table();
     for (int r0 = 0; r0 < rows; r0 += rb) {
         const int m = std::min(rb, rows - r0);
         for (int i = r0; i < r0 + m; ++i)
             for (int g = 0; g < r.G; ++g)
                 std::memcpy(gx + static_cast<int64_t>(i) * gh + g * H + u.j0, d.bias + g * H + u.j0,
                             sizeof(float) * u.size());
-        Packed slices[4];
-        for (int g = 0; g < r.G; ++g) slices[g] = d.w_ih.rows(g, u.j0, u.j1);
-        gemm_packed_multi(k, slices, r.G, m, in + static_cast<int64_t>(r0) * in_size, in_size,
-                          gx + static_cast<int64_t>(r0) * gh + u.j0, H, gh, true);
+        product_gates(d.w_ih, 0, r.G, u.j0, u.j1, m, in + static_cast<int64_t>(r0) * in_size, in_size,
+                      gx + static_cast<int64_t>(r0) * gh + u.j0, H, gh, true);
     }
 }
 

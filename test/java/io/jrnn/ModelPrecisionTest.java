@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
@@ -95,7 +98,7 @@ class ModelPrecisionTest {
     void boundsCatchAWrongModel() throws IOException {
         Path file = ModelGoldenTest.folder().resolve("lm_lstm_all.safetensors");
         try (StateDict sd = StateDict.load(file); StateDict weights = ModelGoldenTest.modelOnly(sd, "case.")) {
-            java.util.Map<String, Tensor> kept = new java.util.LinkedHashMap<>();
+            Map<String, Tensor> kept = new LinkedHashMap<>();
             try {
                 for (String name : weights.names()) kept.put(name, weights.tensor(name));
                 float[] w = kept.get("rnn.weight_hh_l0").toArray();
@@ -138,7 +141,7 @@ class ModelPrecisionTest {
                 try (SequenceStream s = m.stream(1)) {
                     for (int t = 0; t < ids.length; t++) {
                         try (Tensor step = s.step(new int[] {ids[t]})) {
-                            float[] want = java.util.Arrays.copyOfRange(full, t * N, (t + 1) * N);
+                            float[] want = Arrays.copyOfRange(full, t * N, (t + 1) * N);
                             assertArrayEquals(want, step.toArray(), p + " step " + t);
                         }
                     }
@@ -164,7 +167,7 @@ class ModelPrecisionTest {
         }
         // (on this tiny model INT8's per-row scales and row sums, 8 bytes a row, outweigh its saving over BF16;
         // PrecisionTest checks the ratios on the PERF.md shapes)
-        assertTrue(bytes[1] < bytes[0] && bytes[2] < bytes[0], "bytes FP32/BF16/INT8: " + java.util.Arrays.toString(bytes));
+        assertTrue(bytes[1] < bytes[0] && bytes[2] < bytes[0], "bytes FP32/BF16/INT8: " + Arrays.toString(bytes));
         assertThrows(IllegalArgumentException.class, () -> SequenceModel.load(file, null));
         assertThrows(IllegalArgumentException.class, () -> SequenceModel.load((StateDict) null, Precision.INT8));
     }
