@@ -1,7 +1,7 @@
 // The seq2seq decoder of jrnn.h (layers/seq2seq_decoder.cpp): one call per decoder step must give, bit for bit,
-// what the building blocks give when called one by one in the order SPEC 1.3 sets (the order the Java decoder
-// used before the step moved into one native call), for every attention flow, with beam reorders; and bad
-// arguments must be refused with nothing changed.
+// what the building blocks give (their batch-invariant forms) when called one by one in the order SPEC 1.3 sets,
+// for every attention flow, with beam reorders; several sentences decoded in one session must give each sentence
+// bit for bit what it gets alone; and bad arguments must be refused with nothing changed.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -54,6 +54,76 @@ void copy_rows(float* dst, int ld_dst, const float* src, int ld_src, int rows, i
 
 bool same_bits(const float* a, const float* b, size_t n) { return std::memcmp(a, b, n * sizeof(float)) == 0; }
 
+// Several sentences in one session, each with its own rows (as beams of different widths ask for them, one
+// finishing early): every sentence's log-probabilities and attention weights bit-identical to its decoding alone.
+void test_together(const Config& c, const jrnn_s2s* m, int TV, int K, int S) {
+    constexpr int N = 3, kSteps = 4, kMaxK = 3;
+    const int32_t lens[N] = {S, 2, 4};
+    const int32_t all[] = {1, 4, 8, 0, 3, 3, /* sentence 1 */ 7, 2, /* sentence 2 */ 5, 5, 0, 8};
+    const int32_t at[N] = {0, S, S + 2};
+    struct Plan {
+        int n;  // 0: the sentence is done
+        int32_t parents[kMaxK], tokens[kMaxK];
+    };
+    const Plan plans[N][kSteps] = {
+        {{1, {0}, {1}}, {3, {0, 0, 0}, {2, 5, 7}}, {2, {2, 0}, {9, 6}}, {1, {1}, {3}}},
+        {{1, {0}, {4}}, {1, {0}, {2}}, {2, {0, 0}, {3, 10}}, {0, {}, {}}},
+        {{1, {0}, {6}}, {2, {0, 0}, {1, 1}}, {2, {1, 0}, {4, 2}}, {2, {0, 1}, {8, 8}}},
+    };
+    CHECK(K == kMaxK, "%s: the plans fit K", c.name);
+    std::vector<Vec> lp_alone[N], at_alone[N];
+    for (int i = 0; i < N; ++i) {
+        jrnn_s2s_session* one = jrnn_s2s_session_create(m, lens[i], K);
+        CHECK(jrnn_s2s_start(m, one, all + at[i], lens[i]) == JRNN_OK, "%s: sentence %d alone", c.name, i);
+        for (int k = 0; k < kSteps && plans[i][k].n > 0; ++k) {
+            const Plan& p = plans[i][k];
+            CHECK(jrnn_s2s_step(m, one, p.n, p.parents, p.tokens) == JRNN_OK, "%s: sentence %d step %d", c.name, i, k);
+            lp_alone[i].emplace_back(jrnn_s2s_log_probs(one), jrnn_s2s_log_probs(one) + p.n * TV);
+            if (c.flow != JRNN_S2S_FLOW_NONE)
+                at_alone[i].emplace_back(jrnn_s2s_attention(one), jrnn_s2s_attention(one) + p.n * lens[i]);
+        }
+        jrnn_s2s_session_destroy(one);
+    }
+    CHECK(jrnn_s2s_session_create_batch(m, S, 2, 3) == nullptr, "%s: more sentences than rows refused", c.name);
+    jrnn_s2s_session* s = jrnn_s2s_session_create_batch(m, S, N * K, N);
+    CHECK(s != nullptr, "%s: batch session", c.name);
+    const int32_t bad_lens[N] = {S, 0, 4}, long_lens[N] = {S + 1, 2, 4};
+    CHECK(jrnn_s2s_start_batch(m, s, all, bad_lens, N) == JRNN_ERR_ARG, "%s: an empty sentence refused", c.name);
+    CHECK(jrnn_s2s_start_batch(m, s, all, long_lens, N) == JRNN_ERR_ARG, "%s: a sentence past max_src refused",
+          c.name);
+    CHECK(jrnn_s2s_start_batch(m, s, all, lens, N + 1) == JRNN_ERR_ARG, "%s: more sentences than the session's",
+          c.name);
+    CHECK(jrnn_s2s_start_batch(m, s, all, lens, N) == JRNN_OK, "%s: start together", c.name);
+    const int32_t swapped[N] = {1, 0, 2}, ones[N] = {1, 1, 1};
+    CHECK(jrnn_s2s_step(m, s, N, swapped, ones) == JRNN_ERR_ARG, "%s: rows out of sentence order refused", c.name);
+    int prev[N] = {0, 1, 2}, base[N] = {};
+    for (int k = 0; k < kSteps; ++k) {
+        int32_t parents[N * kMaxK], tokens[N * kMaxK];
+        int n = 0;
+        for (int i = 0; i < N; ++i) {
+            const Plan& p = plans[i][k];
+            base[i] = n;
+            for (int j = 0; j < p.n; ++j, ++n) {
+                parents[n] = prev[i] + p.parents[j];
+                tokens[n] = p.tokens[j];
+            }
+        }
+        CHECK(jrnn_s2s_step(m, s, n, parents, tokens) == JRNN_OK, "%s: step %d together", c.name, k);
+        for (int i = 0; i < N; ++i) {
+            const Plan& p = plans[i][k];
+            if (p.n == 0) continue;
+            CHECK(same_bits(jrnn_s2s_log_probs(s) + base[i] * TV, lp_alone[i][k].data(), static_cast<size_t>(p.n) * TV),
+                  "%s: step %d: sentence %d's log-probabilities together bit-identical to alone", c.name, k, i);
+            if (c.flow != JRNN_S2S_FLOW_NONE)
+                CHECK(same_bits(jrnn_s2s_attention(s) + base[i] * S, at_alone[i][k].data(),
+                                static_cast<size_t>(p.n) * lens[i]),
+                      "%s: step %d: sentence %d's attention together bit-identical to alone", c.name, k, i);
+            prev[i] = base[i];
+        }
+    }
+    jrnn_s2s_session_destroy(s);
+}
+
 void test_flow(const Config& c) {
     std::mt19937 rng(11);
     const int SV = 9, TV = 11, Ee = 5, Ed = 4, He = 6, Hd = c.flow == JRNN_S2S_FLOW_LUONG && !c.general ? c.De * He : 7;
@@ -94,17 +164,19 @@ void test_flow(const Config& c) {
     const int32_t src[S] = {1, 4, 8, 0, 3, 3};
     Vec xs(static_cast<size_t>(S) * Ee), memory(static_cast<size_t>(S) * Dm), hn(static_cast<size_t>(c.Le) * Dm);
     jrnn_gather_rows_f32(src_table.data(), SV, Ee, src, S, xs.data());
-    jrnn_rnn_forward(enc, S, 1, xs.data(), nullptr, nullptr, nullptr, memory.data(), hn.data(), nullptr);
+    jrnn_rnn_forward_ex(enc, S, 1, xs.data(), nullptr, nullptr, nullptr, memory.data(), hn.data(), nullptr,
+                        JRNN_RUN_BATCH_INVARIANT);
     Vec h(static_cast<size_t>(c.L) * K * Hd, 0.0f), cst(h.size(), 0.0f), ht(static_cast<size_t>(K) * Hd, 0.0f);
     if (bridge) {
-        jrnn_linear_forward(bridge, c.L, hn.data(), Dm, h.data(), Hd);
+        jrnn_linear_forward_ex(bridge, c.L, hn.data(), Dm, h.data(), Hd, JRNN_RUN_BATCH_INVARIANT);
         jrnn_tanh_f32(h.data(), h.data(), static_cast<int64_t>(c.L) * Hd);
     }
     Vec keys;
     if (additive || general) {
         const int w = additive ? A : Hd;
         keys.resize(static_cast<size_t>(S) * w);
-        jrnn_linear_forward(additive ? key : general, S, memory.data(), Dm, keys.data(), w);
+        jrnn_linear_forward_ex(additive ? key : general, S, memory.data(), Dm, keys.data(), w,
+                               JRNN_RUN_BATCH_INVARIANT);
     }
     const float* kp = keys.empty() ? memory.data() : keys.data();
     Vec emb(static_cast<size_t>(K) * Ed), x(static_cast<size_t>(K) * Ein), y(static_cast<size_t>(K) * Hd);
@@ -113,7 +185,7 @@ void test_flow(const Config& c) {
     int rows = 1;
     auto attend = [&](const float* q, int n) {
         if (additive) {
-            jrnn_linear_forward(query, n, q, Hd, scratch.data(), A);
+            jrnn_linear_forward_ex(query, n, q, Hd, scratch.data(), A, JRNN_RUN_BATCH_INVARIANT);
             jrnn_attn_additive_f32(n, S, A, scratch.data(), kp, v.data(), scores.data());
         } else {
             jrnn_attn_dot_f32(n, S, Hd, q, kp, scores.data());
@@ -144,27 +216,27 @@ void test_flow(const Config& c) {
             attend(top, n);
             copy_rows(x.data(), Ein, emb.data(), Ed, n, Ed);
             copy_rows(x.data() + Ed, Ein, ctx.data(), Dm, n, Dm);
-            jrnn_rnn_step(dec, n, x.data(), h.data(), cp, y.data());
+            jrnn_rnn_step_ex(dec, n, x.data(), h.data(), cp, y.data(), JRNN_RUN_BATCH_INVARIANT);
             copy_rows(cat.data(), Hd + Dm, top, Hd, n, Hd);
             copy_rows(cat.data() + Hd, Hd + Dm, ctx.data(), Dm, n, Dm);
-            jrnn_linear_forward(out, n, cat.data(), Hd + Dm, logits.data(), TV);
+            jrnn_linear_forward_ex(out, n, cat.data(), Hd + Dm, logits.data(), TV, JRNN_RUN_BATCH_INVARIANT);
         } else if (luong) {
             if (c.feed) {
                 copy_rows(x.data(), Ein, emb.data(), Ed, n, Ed);
                 copy_rows(x.data() + Ed, Ein, ht.data(), Hd, n, Hd);
-                jrnn_rnn_step(dec, n, x.data(), h.data(), cp, y.data());
+                jrnn_rnn_step_ex(dec, n, x.data(), h.data(), cp, y.data(), JRNN_RUN_BATCH_INVARIANT);
             } else {
-                jrnn_rnn_step(dec, n, emb.data(), h.data(), cp, y.data());
+                jrnn_rnn_step_ex(dec, n, emb.data(), h.data(), cp, y.data(), JRNN_RUN_BATCH_INVARIANT);
             }
             attend(top, n);
             copy_rows(cat.data(), Dm + Hd, ctx.data(), Dm, n, Dm);
             copy_rows(cat.data() + Dm, Dm + Hd, top, Hd, n, Hd);
-            jrnn_linear_forward(combine, n, cat.data(), Dm + Hd, ht.data(), Hd);
+            jrnn_linear_forward_ex(combine, n, cat.data(), Dm + Hd, ht.data(), Hd, JRNN_RUN_BATCH_INVARIANT);
             jrnn_tanh_f32(ht.data(), ht.data(), static_cast<int64_t>(n) * Hd);
-            jrnn_linear_forward(out, n, ht.data(), Hd, logits.data(), TV);
+            jrnn_linear_forward_ex(out, n, ht.data(), Hd, logits.data(), TV, JRNN_RUN_BATCH_INVARIANT);
         } else {
-            jrnn_rnn_step(dec, n, emb.data(), h.data(), cp, y.data());
-            jrnn_linear_forward(out, n, top, Hd, logits.data(), TV);
+            jrnn_rnn_step_ex(dec, n, emb.data(), h.data(), cp, y.data(), JRNN_RUN_BATCH_INVARIANT);
+            jrnn_linear_forward_ex(out, n, top, Hd, logits.data(), TV, JRNN_RUN_BATCH_INVARIANT);
         }
         jrnn_log_softmax_f32(n, TV, logits.data(), nullptr, logits.data());
     };
@@ -207,6 +279,7 @@ void test_flow(const Config& c) {
     CHECK(jrnn_s2s_step(m, s, 1, steps[0].parents, steps[0].tokens) == JRNN_OK, "%s: first step again", c.name);
     CHECK(same_bits(jrnn_s2s_log_probs(s), step0.data(), TV), "%s: the first step of a restart as the first", c.name);
     jrnn_s2s_session_destroy(s);
+    test_together(c, m, TV, K, S);
     jrnn_s2s_destroy(m);
     for (jrnn_linear* l : {bridge, query, key, general, combine, out}) jrnn_linear_destroy(l);
     jrnn_rnn_destroy(enc);

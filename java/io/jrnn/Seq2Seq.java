@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import io.jrnn.decode.BeamSearch;
+import io.jrnn.decode.Decoding;
 import io.jrnn.decode.Greedy;
 import io.jrnn.decode.Hypothesis;
 import io.jrnn.internal.JrnnNative;
@@ -368,13 +369,52 @@ public final class Seq2Seq implements AutoCloseable {
         });
     }
 
-    /** Greedy decoding of several sentences: exactly what one call per sentence returns, in order. */
+    /**
+     * Greedy decoding of several sentences, decoded together (one native decoder step a step for all of them):
+     * exactly what one call per sentence returns, bit for bit, in order.
+     */
     public List<Translation> greedy(List<int[]> srcIds, int maxLen) {
         checkBatch(srcIds);
         checkMaxLen(maxLen);
-        List<Translation> out = new ArrayList<>(srcIds.size());
-        for (int[] s : srcIds) out.add(greedy(s, maxLen));
+        List<Decoding<?>> ds = new ArrayList<>(srcIds.size());
+        for (int i = 0; i < srcIds.size(); i++) ds.add(greedyDecoding(maxLen));
+        decodeTogether(srcIds, ds, 1);
+        List<Translation> out = new ArrayList<>(ds.size());
+        for (Decoding<?> d : ds) out.add(translation(d));
         return out;
+    }
+
+    /** Rows of one batched decoder step at most: the batches {@link #decodeTogether} forms stay within it. */
+    static final int MAX_BATCH_ROWS = 256;
+
+    /** {@link #decodeTogether(List, List, int[])} with every decoding asking for at most {@code rowsEach} rows. */
+    void decodeTogether(List<int[]> srcs, List<? extends Decoding<?>> ds, int rowsEach) {
+        int[] rows = new int[ds.size()];
+        Arrays.fill(rows, rowsEach);
+        decodeTogether(srcs, ds, rows);
+    }
+
+    /**
+     * Runs decodings of these sources (ids checked by the caller; {@code ds.get(i)} decodes {@code srcs.get(i)} and
+     * asks for at most {@code rows[i]} rows a step) to their ends: consecutive ones together, as many as
+     * {@link #MAX_BATCH_ROWS} allows, each group's rows scored in one native call a step. Every decoding sees
+     * exactly the scores it would see alone.
+     */
+    void decodeTogether(List<int[]> srcs, List<? extends Decoding<?>> ds, int[] rows) {
+        if (srcs.size() != ds.size() || rows.length != ds.size()) {
+            throw new IllegalArgumentException(srcs.size() + " sources, " + ds.size() + " decodings, " + rows.length
+                    + " row counts");
+        }
+        withModel(() -> {
+            for (int from = 0, to; from < srcs.size(); from = to) {
+                int taken = rows[from];
+                for (to = from + 1; to < srcs.size() && taken + rows[to] <= MAX_BATCH_ROWS; to++) taken += rows[to];
+                try (DecoderSession s = new DecoderSession(this, srcs.subList(from, to), taken)) {
+                    s.decodeAll(ds.subList(from, to));
+                }
+            }
+            return null;
+        });
     }
 
     /**
@@ -396,13 +436,43 @@ public final class Seq2Seq implements AutoCloseable {
         });
     }
 
-    /** Beam search of several sentences: exactly what one call per sentence returns, in order. */
+    /**
+     * Beam search of several sentences, decoded together (one native decoder step a step for the live hypotheses of
+     * all of them): exactly what one call per sentence returns, bit for bit, in order.
+     */
     public List<List<Translation>> beamSearch(List<int[]> srcIds, int beamSize, int maxLen, float lengthPenalty) {
         checkBatch(srcIds);
         checkBeam(beamSize, maxLen, lengthPenalty);
         checkBeamScores(beamSize);
-        List<List<Translation>> out = new ArrayList<>(srcIds.size());
-        for (int[] s : srcIds) out.add(beamSearch(s, beamSize, maxLen, lengthPenalty));
+        List<Decoding<?>> ds = new ArrayList<>(srcIds.size());
+        for (int i = 0; i < srcIds.size(); i++) ds.add(beamDecoding(beamSize, maxLen, lengthPenalty));
+        decodeTogether(srcIds, ds, beamSize);
+        List<List<Translation>> out = new ArrayList<>(ds.size());
+        for (Decoding<?> d : ds) out.add(translations(d));
+        return out;
+    }
+
+    /** A beam search of this model's decoder (arguments checked by the caller), for {@link #decodeTogether}. */
+    Decoding<List<Hypothesis>> beamDecoding(int beamSize, int maxLen, float lengthPenalty) {
+        return BeamSearch.start(config.tgtVocabSize(), config.hasAttention(), config.bosId(), config.eosId(), banned(),
+                beamSize, maxLen, lengthPenalty);
+    }
+
+    /** A greedy decoding of this model's decoder ({@code maxLen} checked by the caller), for {@link #decodeTogether}. */
+    Decoding<Hypothesis> greedyDecoding(int maxLen) {
+        return Greedy.start(config.tgtVocabSize(), config.bosId(), config.eosId(), banned(), maxLen);
+    }
+
+    /** The translations of a finished greedy or beam decoding of this model. */
+    Translation translation(Decoding<?> d) {
+        return translation((Hypothesis) d.result());
+    }
+
+    List<Translation> translations(Decoding<?> d) {
+        @SuppressWarnings("unchecked")
+        List<Hypothesis> hs = (List<Hypothesis>) d.result();
+        List<Translation> out = new ArrayList<>(hs.size());
+        for (Hypothesis h : hs) out.add(translation(h));
         return out;
     }
 

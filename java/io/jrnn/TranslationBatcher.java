@@ -2,24 +2,27 @@ package io.jrnn;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+import io.jrnn.decode.Decoding;
 
 /**
- * Coalesces concurrent greedy translations of one {@link Seq2Seq} model: requests queued within {@code maxDelay} of
- * each other (up to {@code maxBatch}) are decoded by one call of the model's batched {@link Seq2Seq#greedy(List, int)}
- * (one call per distinct {@code maxLen}), which returns what one call per sentence returns.
+ * Coalesces concurrent translations of one {@link Seq2Seq} model: requests queued within {@code maxDelay} of each
+ * other (up to {@code maxBatch}) are decoded together, greedy and beam-search requests alike — one native decoder
+ * step a step for the live hypotheses of every request in the batch. Each request gets exactly what one call of
+ * {@link Seq2Seq#greedy(int[], int)} or {@link Seq2Seq#beamSearch(int[], int, int, float)} returns, bit for bit,
+ * whatever else shares its batch.
  *
  * <p>Requests follow the rules of {@link StreamBatcher}: futures that complete exactly once, withdrawable (cancel,
  * timeout) only while queued, a bounded queue that rejects at once with {@link RejectedExecutionException}, and
  * {@link #close()} (drain) or {@link #closeNow()} (cancel what waits). A sentence the model rejects fails alone.
  *
- * <p>Throughput follows the model's batched decoder: while {@code Seq2Seq.greedy(List, int)} decodes its sentences
- * one after another, this class serialises the callers onto one thread and gains nothing over calling the model from
- * each thread (bench/ measures both); it is the seam where a decoder that steps many sentences at once pays off.
+ * <p>The batch runs on the batcher's one thread: many callers share one weight read a step instead of each reading
+ * the weights for its one row (bench/ measures it against callers decoding on their own threads).
  *
  * <p>Thread safety: thread-safe. The batcher does not own the model: close the batcher first.
  */
@@ -79,7 +82,7 @@ public final class TranslationBatcher implements AutoCloseable {
 
     private final Seq2Seq model;
     private final Duration timeout;
-    private final BatchQueue<Request> queue;
+    private final BatchQueue<Request<?>> queue;
 
     private TranslationBatcher(Builder b) {
         model = b.model;
@@ -87,14 +90,24 @@ public final class TranslationBatcher implements AutoCloseable {
         queue = new BatchQueue<>("jrnn TranslationBatcher", b.maxBatch, b.maxDelay, b.queueCapacity, this::run);
     }
 
-    private final class Request extends BatchQueue.Request<Translation> {
+    // A queued request: its source and how to start its decoding (again, when its batch failed).
+    private final class Request<T> extends BatchQueue.Request<T> {
         final int[] src;
-        final int maxLen;
+        final int rows;
+        final Supplier<Decoding<?>> start;
+        final Function<Decoding<?>, T> result;
 
-        Request(int[] src, int maxLen, Duration timeout) {
+        Request(int[] src, int rows, Supplier<Decoding<?>> start,
+                Function<Decoding<?>, T> result, Duration timeout) {
             super(queue, null, timeout);
             this.src = src;
-            this.maxLen = maxLen;
+            this.rows = rows;
+            this.start = start;
+            this.result = result;
+        }
+
+        void deliver(Decoding<?> d) {
+            finish(result.apply(d));
         }
     }
 
@@ -113,17 +126,57 @@ public final class TranslationBatcher implements AutoCloseable {
      * {@link Seq2Seq#greedy(int[], int)} returns.
      *
      * @param timeout how long the request may wait to start (null: no limit)
-     * @throws IllegalArgumentException for a null or empty source or {@code maxLen < 1}
+     * @throws IllegalArgumentException for a null or empty source, an id outside the source vocabulary or
+     *                                  {@code maxLen} outside [1, {@link Seq2Seq#MAX_LEN}]
      * @throws IllegalStateException after {@link #close}
      * @throws RejectedExecutionException when the queue is full
      */
     public CompletableFuture<Translation> greedyAsync(int[] srcIds, int maxLen, Duration timeout) {
-        if (srcIds == null || srcIds.length == 0) {
-            throw new IllegalArgumentException("srcIds must hold at least one id, got "
-                    + (srcIds == null ? "null" : "none"));
+        int[] src = checkedSource(srcIds);
+        checkMaxLen(maxLen);
+        Request<Translation> r = new Request<>(src, 1, () -> model.greedyDecoding(maxLen), model::translation, timeout);
+        queue.submit(r);
+        return r;
+    }
+
+    /** Blocking form of {@link #beamSearchAsync(int[], int, int, float)}. */
+    public List<Translation> beamSearch(int[] srcIds, int beamSize, int maxLen, float lengthPenalty) {
+        return beamSearchAsync(srcIds, beamSize, maxLen, lengthPenalty).join();
+    }
+
+    /** {@link #beamSearchAsync(int[], int, int, float, Duration)} with the default timeout. */
+    public CompletableFuture<List<Translation>> beamSearchAsync(int[] srcIds, int beamSize, int maxLen,
+                                                                float lengthPenalty) {
+        return beamSearchAsync(srcIds, beamSize, maxLen, lengthPenalty, timeout);
+    }
+
+    /**
+     * Queues a beam search of one source sentence (ids copied now); completes with what
+     * {@link Seq2Seq#beamSearch(int[], int, int, float)} returns. Its live hypotheses share each decoder step with
+     * the other requests of its batch.
+     *
+     * @throws IllegalArgumentException for a bad source, a {@code beamSize} outside [1, {@link Seq2Seq#MAX_BEAM}],
+     *                                  a bad {@code maxLen} or a non-finite {@code lengthPenalty}
+     * @throws IllegalStateException after {@link #close}
+     * @throws RejectedExecutionException when the queue is full
+     */
+    public CompletableFuture<List<Translation>> beamSearchAsync(int[] srcIds, int beamSize, int maxLen,
+                                                                float lengthPenalty, Duration timeout) {
+        int[] src = checkedSource(srcIds);
+        checkMaxLen(maxLen);
+        if (beamSize < 1 || beamSize > Seq2Seq.MAX_BEAM) {
+            throw new IllegalArgumentException("beamSize must be in [1, " + Seq2Seq.MAX_BEAM + "], got " + beamSize);
         }
-        if (maxLen < 1) throw new IllegalArgumentException("maxLen must be >= 1, got " + maxLen);
-        Request r = new Request(srcIds.clone(), maxLen, timeout);
+        if (!Float.isFinite(lengthPenalty)) {
+            throw new IllegalArgumentException("lengthPenalty must be a finite number, got " + lengthPenalty);
+        }
+        long scores = (long) beamSize * model.config().tgtVocabSize();
+        if (scores > Tensor.MAX_SIZE) {
+            throw new IllegalArgumentException("beamSize " + beamSize + " times tgt_vocab_size "
+                    + model.config().tgtVocabSize() + " is more scores per step than an array holds");
+        }
+        Request<List<Translation>> r = new Request<>(src, beamSize,
+                () -> model.beamDecoding(beamSize, maxLen, lengthPenalty), model::translations, timeout);
         queue.submit(r);
         return r;
     }
@@ -142,29 +195,53 @@ public final class TranslationBatcher implements AutoCloseable {
         return greedyAsync(ids, Seq2Seq.defaultMaxLen(ids)).thenApply(t -> model.detokenize(t.tokens()));
     }
 
-    // One batched call per maxLen; when it fails, its sentences one by one, so a failure stays with its sentence.
-    private void run(List<Request> batch) {
-        Map<Integer, List<Request>> byLen = new LinkedHashMap<>();
-        for (Request r : batch) byLen.computeIfAbsent(r.maxLen, k -> new ArrayList<>()).add(r);
-        for (Map.Entry<Integer, List<Request>> e : byLen.entrySet()) {
-            List<Request> group = e.getValue();
-            List<int[]> srcs = new ArrayList<>(group.size());
-            for (Request r : group) srcs.add(r.src);
-            List<Translation> out;
-            try {
-                out = model.greedy(srcs, e.getKey());
-            } catch (RuntimeException ex) {
-                for (Request r : group) {
-                    try {
-                        r.finish(model.greedy(r.src, r.maxLen));
-                    } catch (RuntimeException one) {
-                        r.fail(one);
-                    }
-                }
-                continue;
-            }
-            for (int i = 0; i < group.size(); i++) group.get(i).finish(out.get(i));
+    private int[] checkedSource(int[] srcIds) {
+        if (srcIds == null || srcIds.length == 0) {
+            throw new IllegalArgumentException("srcIds must hold at least one id, got "
+                    + (srcIds == null ? "null" : "none"));
         }
+        final int vocab = model.config().srcVocabSize();
+        for (int i = 0; i < srcIds.length; i++) {
+            if (srcIds[i] < 0 || srcIds[i] >= vocab) {
+                throw new IllegalArgumentException("srcIds[" + i + "] must be a source id in [0, " + vocab + "), got "
+                        + srcIds[i]);
+            }
+        }
+        return srcIds.clone();
+    }
+
+    private static void checkMaxLen(int maxLen) {
+        if (maxLen < 1 || maxLen > Seq2Seq.MAX_LEN) {
+            throw new IllegalArgumentException("maxLen must be in [1, " + Seq2Seq.MAX_LEN + "], got " + maxLen);
+        }
+    }
+
+    // The whole batch decoded together; when that fails, its requests one by one, so a failure stays with its request.
+    private void run(List<Request<?>> batch) {
+        List<int[]> srcs = new ArrayList<>(batch.size());
+        List<Decoding<?>> ds = new ArrayList<>(batch.size());
+        int[] rows = new int[batch.size()];
+        try {
+            for (int i = 0; i < batch.size(); i++) {
+                Request<?> r = batch.get(i);
+                srcs.add(r.src);
+                ds.add(r.start.get());
+                rows[i] = r.rows;
+            }
+            model.decodeTogether(srcs, ds, rows);
+        } catch (RuntimeException ex) {
+            for (Request<?> r : batch) {
+                try {
+                    Decoding<?> d = r.start.get();
+                    model.decodeTogether(List.of(r.src), List.of(d), new int[] {r.rows});
+                    r.deliver(d);
+                } catch (RuntimeException one) {
+                    r.fail(one);
+                }
+            }
+            return;
+        }
+        for (int i = 0; i < batch.size(); i++) batch.get(i).deliver(ds.get(i));
     }
 
     /** Requests waiting to start. */

@@ -136,6 +136,10 @@ JRNN_API int64_t jrnn_linear_weight_bytes(const jrnn_linear* lin);
 JRNN_API void jrnn_linear_destroy(jrnn_linear* lin);
 /* x row stride ldx >= K, y row stride ldy >= N. */
 JRNN_API int jrnn_linear_forward(const jrnn_linear* lin, int m, const float* x, int64_t ldx, float* y, int64_t ldy);
+/* The same with options: JRNN_RUN_BATCH_INVARIANT makes every row's result independent of m, of its position and of
+ * the other rows (equal to the plain call at m = 1), as the seq2seq decoder needs to batch several requests. */
+JRNN_API int jrnn_linear_forward_ex(const jrnn_linear* lin, int m, const float* x, int64_t ldx, float* y, int64_t ldy,
+                                    int options);
 
 /* Additive attention scores (bahdanau; luong_concat after splitting W_a): for each query i < M and source
  * position j < S: scores[i,j] = sum_a v[a] * tanh(qproj[i,a] + keys[j,a]).  qproj[M,A], keys[S,A], v[A]. */
@@ -234,16 +238,26 @@ JRNN_API void jrnn_s2s_destroy(jrnn_s2s* m);
  * a time. */
 JRNN_API jrnn_s2s_session* jrnn_s2s_session_create(const jrnn_s2s* m, int max_src, int max_rows);
 JRNN_API void jrnn_s2s_session_destroy(jrnn_s2s_session* s);
+/* The buffers of up to max_sents sentences (each up to max_src tokens) decoded together with up to max_rows
+ * hypotheses in all (max_sents <= max_rows). Each sentence's results are bit-identical to decoding it alone. */
+JRNN_API jrnn_s2s_session* jrnn_s2s_session_create_batch(const jrnn_s2s* m, int max_src, int max_rows,
+                                                         int max_sents);
 /* Encodes src[S] (ids checked by the caller), sets the start state (one row) and the attention keys. */
 JRNN_API int jrnn_s2s_start(const jrnn_s2s* m, jrnn_s2s_session* s, const int32_t* src, int S);
-/* One decoder step: new row j = old row parents[j] extended by tokens[j], for j < n (StepScorer's contract);
- * afterwards jrnn_s2s_log_probs holds [n, tgt_vocab] log-probabilities and jrnn_s2s_attention [n, S] attention
- * weights (when the model attends). JRNN_ERR_ARG on a parent outside the live rows or a token outside the
- * vocabulary (nothing changed then). */
+/* Encodes n sentences, src holding them one after another (lengths[i] ids each, 1 <= lengths[i] <= max_src); row i
+ * is sentence i's start state. */
+JRNN_API int jrnn_s2s_start_batch(const jrnn_s2s* m, jrnn_s2s_session* s, const int32_t* src,
+                                  const int32_t* lengths, int n);
+/* One decoder step: new row j = old row parents[j] extended by tokens[j], for j < n (StepScorer's contract); a row
+ * decodes its parent's sentence, and the new rows must keep the sentences in order (each sentence's rows together).
+ * Afterwards jrnn_s2s_log_probs holds [n, tgt_vocab] log-probabilities and jrnn_s2s_attention the attention weights
+ * (when the model attends): with S the longest source started, the rows j0..j1 of a sentence of length S_i hold
+ * theirs at j0 * S + (j - j0) * S_i (one sentence: [n, S]). JRNN_ERR_ARG on a parent outside the live rows, rows out
+ * of sentence order or a token outside the vocabulary (nothing changed then). */
 JRNN_API int jrnn_s2s_step(const jrnn_s2s* m, jrnn_s2s_session* s, int n, const int32_t* parents,
                            const int32_t* tokens);
-/* Room for the caller's ids, owned by the session: [max_src + 2 * max_rows] (source, then parents, then tokens,
- * as a caller may lay them out). */
+/* Room for the caller's ids, owned by the session: [max_sents * max_src + 2 * max_rows + max_sents] (sources, then
+ * parents, then tokens, then lengths, as a caller may lay them out). */
 JRNN_API int32_t* jrnn_s2s_ids(jrnn_s2s_session* s);
 /* The session's output buffers for the current sentence (valid until the next jrnn_s2s_start). */
 JRNN_API float* jrnn_s2s_log_probs(jrnn_s2s_session* s);

@@ -3,13 +3,14 @@
 // log-softmax. The decoding strategies (greedy, beam search) stay in Java and see only log-probabilities.
 //
 // jrnn_s2s points at parts other handles own (the two stacks, the linear layers, the embedding tables, v); the
-// Java side keeps them alive and unchanged while it exists. A session holds the buffers of one sentence: the
-// encoder outputs, the per-sentence attention keys, the decoder states (two copies, for the reorder) and the step's
-// intermediates, in one allocation made once per session.
+// Java side keeps them alive and unchanged while it exists. A session holds the buffers of one or several
+// sentences decoded together: the encoder outputs, the per-sentence attention keys, the decoder states (two
+// copies, for the reorder) and the step's intermediates, in one allocation made once per session.
 //
-// Each step runs the same building blocks, with the same arguments, as the former step assembled from Java
-// (jrnn_gather_rows_f32, jrnn_rnn_step, jrnn_linear_forward, jrnn_attn_*, jrnn_(log_)softmax_f32): results are
-// bit-identical to it.
+// Batch invariance: a session decodes several sentences at once (a batcher's requests) and each sentence's results
+// are bit-identical to decoding it alone. Every product runs through the batch-invariant kernel table (the
+// encoder's and decoder's recurrent products, every linear layer: no OpenBLAS), and attention, which reads one
+// sentence's memory, runs once per sentence over that sentence's rows, exactly as when it is alone.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -18,6 +19,7 @@
 
 #include "jrnn/jrnn.h"
 #include "kernels.h"
+#include "layers/recurrent.h"
 
 struct jrnn_s2s {
     const jrnn_rnn* enc = nullptr;
@@ -47,11 +49,13 @@ struct jrnn_s2s {
 };
 
 struct jrnn_s2s_session {
-    int max_s = 0, max_k = 0;
-    int s = 0, rows = 0, cur = 0;  // source length, live rows, which copy of the states is current
+    int max_s = 0, max_k = 0, max_n = 0;  // capacity: tokens of one sentence, rows in all, sentences
+    int s = 0, n = 0, rows = 0, cur = 0;  // longest source of this batch, sentences, live rows, current state copy
     float* arena = nullptr;
-    int32_t* ids = nullptr;  // the caller's ids: source [max_s], parents [max_k], tokens [max_k]
-    float *xs, *hn, *memory, *keys;
+    int32_t* ids = nullptr;     // the caller's ids: sources [max_n * max_s], parents [max_k], tokens [max_k], lengths [max_n]
+    int32_t* sent[2] = {};      // the sentence of each row, per state copy [max_k]
+    int32_t* len = nullptr;     // source length of each sentence [max_n]
+    float *xs, *enc_y, *hn, *bridge_in, *memory, *keys;  // memory [n, s, Dm] and keys [n, s, kw]: one block a sentence
     float *h[2], *c[2], *ht[2];  // [L, K, Hd], [L, K, Hd] (LSTM), [K, Hd] (luong)
     float *emb, *x, *y, *scratch, *scores, *alpha, *ctx, *cat, *logits;
 };
@@ -62,8 +66,9 @@ constexpr int64_t kAlign = 16;  // floats: each buffer on its own 64-byte line
 
 int64_t rounded(int64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 
-// The buffers of a session for S source tokens and K rows, in order; with base == nullptr only counts.
-int64_t layout(const jrnn_s2s* m, int S, int K, float* base, jrnn_s2s_session* s) {
+// The buffers of a session for N sentences of up to S source tokens and K rows, in order; with base == nullptr only
+// counts.
+int64_t layout(const jrnn_s2s* m, int S, int K, int N, float* base, jrnn_s2s_session* s) {
     int64_t used = 0;
     const auto take = [&](int64_t n) -> float* {
         if (n == 0) return nullptr;
@@ -72,11 +77,14 @@ int64_t layout(const jrnn_s2s* m, int S, int K, float* base, jrnn_s2s_session* s
         return p;
     };
     const int64_t LKH = static_cast<int64_t>(m->l) * K * m->hd;
+    const int64_t NS = static_cast<int64_t>(N) * S;
     const bool luong = m->flow == JRNN_S2S_FLOW_LUONG;
-    float* xs = take(static_cast<int64_t>(S) * m->ee);
-    float* hn = take(static_cast<int64_t>(m->le) * m->dm);
-    float* memory = take(static_cast<int64_t>(S) * m->dm);
-    float* keys = take(static_cast<int64_t>(S) * m->keys_width());
+    float* xs = take(NS * m->ee);
+    float* enc_y = N > 1 ? take(NS * m->dm) : nullptr;  // [S, N, Dm]; one sentence's output is its memory already
+    float* hn = take(static_cast<int64_t>(m->le) * N * m->dm);
+    float* bridge_in = take(static_cast<int64_t>(m->l) * N * m->dm);
+    float* memory = take(NS * m->dm);
+    float* keys = take(NS * m->keys_width());
     float* h0 = take(LKH);
     float* h1 = take(LKH);
     float* c0 = m->lstm ? take(LKH) : nullptr;
@@ -95,7 +103,9 @@ int64_t layout(const jrnn_s2s* m, int S, int K, float* base, jrnn_s2s_session* s
     float* logits = take(static_cast<int64_t>(K) * m->v);
     if (s) {
         s->xs = xs;
+        s->enc_y = enc_y ? enc_y : memory;
         s->hn = hn;
+        s->bridge_in = bridge_in;
         s->memory = memory;
         s->keys = keys ? keys : memory;  // dot: the memory itself
         s->h[0] = h0;
@@ -115,6 +125,10 @@ int64_t layout(const jrnn_s2s* m, int S, int K, float* base, jrnn_s2s_session* s
         s->logits = logits;
     }
     return used;
+}
+
+int invariant_linear(const jrnn_linear* lin, int m, const float* x, int64_t ldx, float* y, int64_t ldy) {
+    return jrnn_linear_forward_ex(lin, m, x, ldx, y, ldy, JRNN_RUN_BATCH_INVARIANT);
 }
 
 // dst[r, 0:cols] (row stride ld_dst) = src[r, 0:cols] (row stride ld_src) for r < rows.
@@ -152,21 +166,39 @@ int gather_layers(const float* from, float* into, int layers, int rows, int w, c
     return JRNN_OK;
 }
 
-// scores, alpha = softmax(scores), ctx = alpha . H for queries q[n, Hd].
+// scores, alpha = softmax(scores), ctx = alpha . H for queries q[n, Hd]: once per sentence, over its rows (a run of
+// rows j0..j1 of sentence i writes its scores and weights at j0 * s, S_i wide, as when the sentence is alone).
 int attend(const jrnn_s2s* m, jrnn_s2s_session* s, const float* q, int n) {
-    const int S = s->s;
+    const bool additive = m->score == JRNN_S2S_SCORE_ADDITIVE;
+    const int kw = additive ? m->a : m->lin[JRNN_S2S_LIN_GENERAL] ? m->hd : m->dm;
     int rc;
-    if (m->score == JRNN_S2S_SCORE_ADDITIVE) {
-        const jrnn_linear* query = m->lin[JRNN_S2S_LIN_QUERY];
-        rc = jrnn_linear_forward(query, n, q, m->hd, s->scratch, m->a);
+    if (additive) {
+        rc = invariant_linear(m->lin[JRNN_S2S_LIN_QUERY], n, q, m->hd, s->scratch, m->a);
         if (rc != JRNN_OK) return rc;
-        rc = jrnn_attn_additive_f32(n, S, m->a, s->scratch, s->keys, m->att_v, s->scores);
-    } else {
-        rc = jrnn_attn_dot_f32(n, S, m->hd, q, s->keys, s->scores);
     }
-    if (rc != JRNN_OK) return rc;
-    softmax_rows(false, n, S, s->scores, s->alpha);
-    return jrnn_attn_context_f32(n, S, m->dm, s->alpha, s->memory, s->ctx);
+    const int32_t* sent = s->sent[s->cur];
+    for (int j0 = 0, j1; j0 < n; j0 = j1) {
+        const int i = sent[j0];
+        for (j1 = j0 + 1; j1 < n && sent[j1] == i; ++j1) {
+        }
+        const int rows = j1 - j0, S = s->len[i];
+        const int64_t block = static_cast<int64_t>(i) * s->s;  // sentence i's first source position
+        const float* keys = s->keys + block * kw;
+        const float* memory = s->memory + block * m->dm;
+        float* scores = s->scores + static_cast<int64_t>(j0) * s->s;
+        float* alpha = s->alpha + static_cast<int64_t>(j0) * s->s;
+        if (additive) {
+            rc = jrnn_attn_additive_f32(rows, S, m->a, s->scratch + static_cast<int64_t>(j0) * m->a, keys, m->att_v,
+                                        scores);
+        } else {
+            rc = jrnn_attn_dot_f32(rows, S, m->hd, q + static_cast<int64_t>(j0) * m->hd, keys, scores);
+        }
+        if (rc != JRNN_OK) return rc;
+        softmax_rows(false, rows, S, scores, alpha);
+        rc = jrnn_attn_context_f32(rows, S, m->dm, alpha, memory, s->ctx + static_cast<int64_t>(j0) * m->dm);
+        if (rc != JRNN_OK) return rc;
+    }
+    return JRNN_OK;
 }
 
 }  // namespace
@@ -244,19 +276,31 @@ static int complete(const jrnn_s2s* m) {
 void jrnn_s2s_session_destroy(jrnn_s2s_session* s);
 
 jrnn_s2s_session* jrnn_s2s_session_create(const jrnn_s2s* m, int max_src, int max_rows) {
-    if (!m || max_src < 1 || max_rows < 1 || complete(m) != JRNN_OK) return nullptr;
+    return jrnn_s2s_session_create_batch(m, max_src, max_rows, 1);
+}
+
+jrnn_s2s_session* jrnn_s2s_session_create_batch(const jrnn_s2s* m, int max_src, int max_rows, int max_sents) {
+    if (!m || max_src < 1 || max_rows < 1 || max_sents < 1 || max_sents > max_rows || complete(m) != JRNN_OK)
+        return nullptr;
     jrnn_s2s_session* s = new (std::nothrow) jrnn_s2s_session();
     if (!s) return nullptr;
-    const int64_t floats = layout(m, max_src, max_rows, nullptr, nullptr);
+    const int64_t floats = layout(m, max_src, max_rows, max_sents, nullptr, nullptr);
+    const size_t src_ids = static_cast<size_t>(max_sents) * max_src;
     s->arena = static_cast<float*>(jrnn::aligned_alloc64(sizeof(float) * static_cast<size_t>(floats)));
-    s->ids = static_cast<int32_t*>(
-        jrnn::aligned_alloc64(sizeof(int32_t) * (static_cast<size_t>(max_src) + 2 * static_cast<size_t>(max_rows))));
+    // ids: sources, parents, tokens, lengths (the caller's), then the sentence of each row (two copies) and the
+    // lengths as started
+    s->ids = static_cast<int32_t*>(jrnn::aligned_alloc64(
+        sizeof(int32_t) * (src_ids + 4 * static_cast<size_t>(max_rows) + 2 * static_cast<size_t>(max_sents))));
     if (!s->arena || !s->ids) {
         jrnn_s2s_session_destroy(s);
         return nullptr;
     }
     s->max_s = max_src;
     s->max_k = max_rows;
+    s->max_n = max_sents;
+    s->sent[0] = s->ids + src_ids + 2 * static_cast<size_t>(max_rows) + max_sents;
+    s->sent[1] = s->sent[0] + max_rows;
+    s->len = s->sent[1] + max_rows;
     return s;
 }
 
@@ -268,33 +312,75 @@ void jrnn_s2s_session_destroy(jrnn_s2s_session* s) {
 }
 
 int jrnn_s2s_start(const jrnn_s2s* m, jrnn_s2s_session* s, const int32_t* src, int S) {
-    if (!m || !s || !src || S < 1 || S > s->max_s) return JRNN_ERR_ARG;
-    layout(m, S, s->max_k, s->arena, s);  // the buffers sized for this S (within the arena sized for max_s)
+    if (!s || S < 1) return JRNN_ERR_ARG;
+    const int32_t len[1] = {S};
+    return jrnn_s2s_start_batch(m, s, src, len, 1);
+}
+
+int jrnn_s2s_start_batch(const jrnn_s2s* m, jrnn_s2s_session* s, const int32_t* src, const int32_t* lengths, int N) {
+    if (!m || !s || !src || !lengths || N < 1 || N > s->max_n) return JRNN_ERR_ARG;
+    int S = 0;
+    for (int i = 0; i < N; ++i) {
+        if (lengths[i] < 1 || lengths[i] > s->max_s) return JRNN_ERR_ARG;
+        if (lengths[i] > S) S = lengths[i];
+    }
+    int32_t* len = s->len;  // copied first: lengths may point into the caller's part of ids
+    for (int i = 0; i < N; ++i) len[i] = lengths[i];
+    layout(m, S, s->max_k, N, s->arena, s);  // the buffers sized for this batch (within the arena sized for max)
     s->s = S;
-    s->rows = 1;
+    s->n = N;
+    s->rows = N;
     s->cur = 0;
-    // Encoder: embedding -> recurrent stack; h_j = outputs, bridge from the final states.
-    int rc = jrnn_gather_rows_f32(m->src_table, m->src_vocab, m->ee, src, S, s->xs);
+    for (int i = 0; i < N; ++i) s->sent[0][i] = i;
+    // Encoder, all sentences at once, time-major: xs[t, i] = embedding of sentence i's token t (zeros past its end,
+    // where the lengths stop the recurrence); its output y[t, i] is sentence i's memory row t.
+    const int64_t ee = m->ee, dm = m->dm;
+    std::memset(s->xs, 0, sizeof(float) * static_cast<size_t>(S) * N * ee);
+    const int32_t* ids = src;
+    for (int i = 0; i < N; ids += len[i], ++i) {
+        for (int t = 0; t < len[i]; ++t) {
+            if (ids[t] < 0 || ids[t] >= m->src_vocab) return JRNN_ERR_ARG;
+            std::memcpy(s->xs + (static_cast<int64_t>(t) * N + i) * ee, m->src_table + ids[t] * ee,
+                        sizeof(float) * ee);
+        }
+    }
+    int rc = jrnn_rnn_forward_ex(m->enc, S, N, s->xs, len, nullptr, nullptr, s->enc_y, s->hn, nullptr,
+                                 JRNN_RUN_BATCH_INVARIANT);
     if (rc != JRNN_OK) return rc;
-    rc = jrnn_rnn_forward(m->enc, S, 1, s->xs, nullptr, nullptr, nullptr, s->memory, s->hn, nullptr);
-    if (rc != JRNN_OK) return rc;
+    if (N > 1) {
+        for (int i = 0; i < N; ++i)
+            for (int t = 0; t < len[i]; ++t)
+                std::memcpy(s->memory + (static_cast<int64_t>(i) * S + t) * dm,
+                            s->enc_y + (static_cast<int64_t>(t) * N + i) * dm, sizeof(float) * dm);
+    }
     const size_t lkh = sizeof(float) * static_cast<size_t>(m->l) * s->max_k * m->hd;
     std::memset(s->h[0], 0, lkh);
     if (m->lstm) std::memset(s->c[0], 0, lkh);
     if (s->ht[0]) std::memset(s->ht[0], 0, sizeof(float) * static_cast<size_t>(s->max_k) * m->hd);
     if (const jrnn_linear* bridge = m->lin[JRNN_S2S_LIN_BRIDGE]) {
-        // s_0^l = tanh(W_b [hn_fwd^l ; hn_bwd^l] + b_b): hn rows 2l, 2l+1 are contiguous, so hn is [L, D*He]
-        rc = jrnn_linear_forward(bridge, m->l, s->hn, m->dm, s->h[0], m->hd);
+        // s_0[l, i] = tanh(W_b [hn_fwd[l, i] ; hn_bwd[l, i]] + b_b): hn is [Le*D, N, He], s_0 is [L, N, Hd]
+        const int D = m->enc->D;
+        const int64_t he = dm / D;
+        for (int l = 0; l < m->l; ++l)
+            for (int i = 0; i < N; ++i)
+                for (int d = 0; d < D; ++d)
+                    std::memcpy(s->bridge_in + (static_cast<int64_t>(l) * N + i) * dm + d * he,
+                                s->hn + ((static_cast<int64_t>(l) * D + d) * N + i) * he, sizeof(float) * he);
+        rc = invariant_linear(bridge, m->l * N, s->bridge_in, dm, s->h[0], m->hd);
         if (rc != JRNN_OK) return rc;
-        jrnn_tanh_f32(s->h[0], s->h[0], static_cast<int64_t>(m->l) * m->hd);
+        jrnn_tanh_f32(s->h[0], s->h[0], static_cast<int64_t>(m->l) * N * m->hd);
     }
-    // What the attention needs of the source alone: keys[S, A] (additive), W_a H [S, Hd] (general).
+    // What the attention needs of the sources alone: keys[n, S, A] (additive), W_a H [n, S, Hd] (general); rows
+    // past a sentence's end are zeros and never read.
     if (m->attends()) {
-        const jrnn_linear* pre = m->score == JRNN_S2S_SCORE_ADDITIVE ? m->lin[JRNN_S2S_LIN_KEY]
-                                                                     : m->lin[JRNN_S2S_LIN_GENERAL];
-        if (pre) {
-            const int slot = m->score == JRNN_S2S_SCORE_ADDITIVE ? JRNN_S2S_LIN_KEY : JRNN_S2S_LIN_GENERAL;
-            rc = jrnn_linear_forward(pre, S, s->memory, m->lin_k[slot], s->keys, m->lin_n[slot]);
+        const int slot = m->score == JRNN_S2S_SCORE_ADDITIVE ? JRNN_S2S_LIN_KEY : JRNN_S2S_LIN_GENERAL;
+        if (const jrnn_linear* pre = m->lin[slot]) {
+            if (N > 1) {
+                for (int i = 0; i < N; ++i)
+                    std::memset(s->memory + (static_cast<int64_t>(i) * S + len[i]) * dm, 0,
+                                sizeof(float) * static_cast<size_t>(S - len[i]) * dm);
+            }
+            rc = invariant_linear(pre, N * S, s->memory, m->lin_k[slot], s->keys, m->lin_n[slot]);
             if (rc != JRNN_OK) return rc;
         }
     }
@@ -306,13 +392,18 @@ int jrnn_s2s_step(const jrnn_s2s* m, jrnn_s2s_session* s, int n, const int32_t* 
     const int L = m->l, Hd = m->hd, Dm = m->dm, Ed = m->ed, V = m->v, Ein = m->ein();
     for (int j = 0; j < n; ++j)
         if (tokens[j] < 0 || tokens[j] >= V) return JRNN_ERR_ARG;  // before anything changes
-    // Row j of the new state = row parents[j] of the old one (states are [L, rows, Hd]).
+    // Row j of the new state = row parents[j] of the old one (states are [L, rows, Hd]); it decodes the parent's
+    // sentence, and each sentence's rows stay together, in sentence order.
     bool identity = n == s->rows;
     for (int j = 0; j < n && identity; ++j) identity = parents[j] == j;
     if (!identity) {
-        for (int j = 0; j < n; ++j)
+        const int32_t* from_sent = s->sent[s->cur];
+        for (int j = 0; j < n; ++j) {
             if (parents[j] < 0 || parents[j] >= s->rows) return JRNN_ERR_ARG;
+            if (j > 0 && from_sent[parents[j]] < from_sent[parents[j - 1]]) return JRNN_ERR_ARG;
+        }
         const int from = s->cur, to = 1 - s->cur;
+        for (int j = 0; j < n; ++j) s->sent[to][j] = from_sent[parents[j]];
         int rc = gather_layers(s->h[from], s->h[to], L, s->rows, Hd, parents, n);
         if (rc == JRNN_OK && m->lstm) rc = gather_layers(s->c[from], s->c[to], L, s->rows, Hd, parents, n);
         if (rc == JRNN_OK && s->ht[0]) rc = gather_layers(s->ht[from], s->ht[to], 1, s->rows, Hd, parents, n);
@@ -323,6 +414,9 @@ int jrnn_s2s_step(const jrnn_s2s* m, jrnn_s2s_session* s, int n, const int32_t* 
     float* h = s->h[s->cur];
     float* c = m->lstm ? s->c[s->cur] : nullptr;
     float* ht = s->ht[s->cur];
+    const auto step = [&](const float* x) {
+        return jrnn_rnn_step_ex(m->dec, n, x, h, c, s->y, JRNN_RUN_BATCH_INVARIANT);
+    };
     int rc = jrnn_gather_rows_f32(m->tgt_table, V, Ed, tokens, n, s->emb);
     if (rc != JRNN_OK) return rc;
     const float* top = h + static_cast<int64_t>(L - 1) * n * Hd;  // s_t after the step: [n, Hd]
@@ -332,32 +426,32 @@ int jrnn_s2s_step(const jrnn_s2s* m, jrnn_s2s_session* s, int n, const int32_t* 
             if ((rc = attend(m, s, top, n)) != JRNN_OK) return rc;
             copy_rows(s->x, Ein, s->emb, Ed, n, Ed);
             copy_rows(s->x + Ed, Ein, s->ctx, Dm, n, Dm);
-            if ((rc = jrnn_rnn_step(m->dec, n, s->x, h, c, s->y)) != JRNN_OK) return rc;
+            if ((rc = step(s->x)) != JRNN_OK) return rc;
             copy_rows(s->cat, Hd + Dm, top, Hd, n, Hd);
             copy_rows(s->cat + Hd, Hd + Dm, s->ctx, Dm, n, Dm);
-            rc = jrnn_linear_forward(m->lin[JRNN_S2S_LIN_OUT], n, s->cat, Hd + Dm, s->logits, V);
+            rc = invariant_linear(m->lin[JRNN_S2S_LIN_OUT], n, s->cat, Hd + Dm, s->logits, V);
             break;
         case JRNN_S2S_FLOW_LUONG:
             if (m->feed) {
                 copy_rows(s->x, Ein, s->emb, Ed, n, Ed);
                 copy_rows(s->x + Ed, Ein, ht, Hd, n, Hd);
-                rc = jrnn_rnn_step(m->dec, n, s->x, h, c, s->y);
+                rc = step(s->x);
             } else {
-                rc = jrnn_rnn_step(m->dec, n, s->emb, h, c, s->y);
+                rc = step(s->emb);
             }
             if (rc != JRNN_OK) return rc;
             if ((rc = attend(m, s, top, n)) != JRNN_OK) return rc;
             // h~_t = tanh(W_c [c_t ; s_t])
             copy_rows(s->cat, Dm + Hd, s->ctx, Dm, n, Dm);
             copy_rows(s->cat + Dm, Dm + Hd, top, Hd, n, Hd);
-            rc = jrnn_linear_forward(m->lin[JRNN_S2S_LIN_COMBINE], n, s->cat, Dm + Hd, ht, Hd);
+            rc = invariant_linear(m->lin[JRNN_S2S_LIN_COMBINE], n, s->cat, Dm + Hd, ht, Hd);
             if (rc != JRNN_OK) return rc;
             jrnn_tanh_f32(ht, ht, static_cast<int64_t>(n) * Hd);
-            rc = jrnn_linear_forward(m->lin[JRNN_S2S_LIN_OUT], n, ht, Hd, s->logits, V);
+            rc = invariant_linear(m->lin[JRNN_S2S_LIN_OUT], n, ht, Hd, s->logits, V);
             break;
         default:
-            if ((rc = jrnn_rnn_step(m->dec, n, s->emb, h, c, s->y)) != JRNN_OK) return rc;
-            rc = jrnn_linear_forward(m->lin[JRNN_S2S_LIN_OUT], n, top, Hd, s->logits, V);
+            if ((rc = step(s->emb)) != JRNN_OK) return rc;
+            rc = invariant_linear(m->lin[JRNN_S2S_LIN_OUT], n, top, Hd, s->logits, V);
     }
     if (rc != JRNN_OK) return rc;
     softmax_rows(true, n, V, s->logits, s->logits);

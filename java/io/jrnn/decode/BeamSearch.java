@@ -19,7 +19,8 @@ import java.util.List;
  * Banned tokens (pad, start) are never candidates; the log-probabilities of the others are unchanged. A NaN
  * score ranks below every number.
  *
- * <p>Thread safety: stateless; the scorer belongs to the calling thread.
+ * <p>Thread safety: {@link #decode} is stateless (the scorer belongs to the calling thread); a {@link #start}ed
+ * decoding belongs to one thread at a time.
  */
 public final class BeamSearch {
     private BeamSearch() {}
@@ -28,38 +29,83 @@ public final class BeamSearch {
 
     public static List<Hypothesis> decode(StepScorer scorer, int startId, int endId, int[] banned, int beamSize,
                                           int maxLen, double lengthPenalty) {
+        return Decoding.drive(scorer, start(scorer.vocabSize(), scorer.hasAttention(), startId, endId, banned, beamSize,
+                maxLen, lengthPenalty), beamSize);
+    }
+
+    /**
+     * A beam search over a vocabulary of {@code V} tokens (up to {@code beamSize} rows a step), for a driver to
+     * advance; {@code withAttention}: whether the driver hands it attention weights.
+     */
+    public static Decoding<List<Hypothesis>> start(int V, boolean withAttention, int startId, int endId, int[] banned,
+                                                   int beamSize, int maxLen, double lengthPenalty) {
         if (beamSize < 1) throw new IllegalArgumentException("beam size must be >= 1, got " + beamSize);
         if (maxLen < 1) throw new IllegalArgumentException("maxLen must be >= 1, got " + maxLen);
         if (!Double.isFinite(lengthPenalty)) {
             throw new IllegalArgumentException("length penalty must be a finite number, got " + lengthPenalty);
         }
-        final int V = scorer.vocabSize();
-        final boolean[] ban = Bans.mask(V, banned);
-        final boolean withAttention = scorer.hasAttention();
-        final float[] logp = new float[beamSize * V];
-        final float[][] attn = withAttention ? new float[beamSize][] : null;
-        final int[] keptRow = new int[beamSize], keptTok = new int[beamSize];
-        final double[] keptVal = new double[beamSize];
+        return new Run(V, withAttention, startId, endId, banned, beamSize, maxLen, lengthPenalty);
+    }
 
-        List<Live> live = new ArrayList<>();
-        live.add(new Live(new int[0], 0.0, new ArrayList<>()));
-        List<Hypothesis> finished = new ArrayList<>();
-        int[] parents = {0};
-        int[] tokens = {startId};
+    private static final class Run implements Decoding<List<Hypothesis>> {
+        private final int V, endId, beamSize, maxLen;
+        private final double lengthPenalty;
+        private final boolean[] ban;
+        private final boolean withAttention;
+        private final int[] keptRow, keptTok;
+        private final double[] keptVal;
+        private List<Live> live = new ArrayList<>();
+        private final List<Hypothesis> finished = new ArrayList<>();
+        private int[] parents = {0};
+        private int[] tokens;
+        private int step = 1;
+        private boolean done;
 
-        for (int step = 1; ; step++) {
+        Run(int V, boolean withAttention, int startId, int endId, int[] banned, int beamSize, int maxLen,
+            double lengthPenalty) {
+            this.V = V;
+            this.withAttention = withAttention;
+            this.endId = endId;
+            this.beamSize = beamSize;
+            this.maxLen = maxLen;
+            this.lengthPenalty = lengthPenalty;
+            this.ban = Bans.mask(V, banned);
+            this.keptRow = new int[beamSize];
+            this.keptTok = new int[beamSize];
+            this.keptVal = new double[beamSize];
+            this.tokens = new int[] {startId};
+            live.add(new Live(new int[0], 0.0, new ArrayList<>()));
+        }
+
+        @Override
+        public int rows() {
+            return live.size();
+        }
+
+        @Override
+        public int[] parents() {
+            return parents;
+        }
+
+        @Override
+        public int[] tokens() {
+            return tokens;
+        }
+
+        @Override
+        public boolean accept(float[] logp, int offset, float[][] attn) {
+            if (done) throw new IllegalStateException("the decoding is done");
             final int n = live.size();
-            scorer.advance(parents, tokens, n, logp, attn);
-
             // Top (K - finished) candidates by score + logp, ties to the lower (row, token): scanning in that order,
             // an equal value never displaces one already kept.
             final int keep = beamSize - finished.size();
             int kept = 0;
             for (int i = 0; i < n; i++) {
                 final double base = live.get(i).score;
+                final int row = offset + i * V;
                 for (int v = 0; v < V; v++) {
                     if (ban[v]) continue;
-                    final double val = base + logp[i * V + v];
+                    final double val = base + logp[row + v];
                     if (kept == keep && !better(val, keptVal[kept - 1])) continue;
                     int pos = kept < keep ? kept++ : keep - 1;
                     while (pos > 0 && better(val, keptVal[pos - 1])) {
@@ -94,18 +140,31 @@ public final class BeamSearch {
                     next.add(new Live(toks, keptVal[c], a));
                 }
             }
-            if (finished.size() >= beamSize || next.isEmpty()) break;
+            if (finished.size() >= beamSize || next.isEmpty()) return finish();
             if (step >= maxLen) {
                 for (Live l : next) finished.add(new Hypothesis(l.tokens, l.score, toArray(l.attention, withAttention), false));
-                break;
+                return finish();
             }
+            step++;
             live = next;
             parents = Arrays.copyOf(nextParents, next.size());
             tokens = Arrays.copyOf(nextTokens, next.size());
+            return false;
         }
-        // stable: equal normalised scores keep the order in which they finished
-        finished.sort(Comparator.comparingDouble((Hypothesis h) -> h.normalizedScore(lengthPenalty)).reversed());
-        return finished;
+
+        private boolean finish() {
+            // stable: equal normalised scores keep the order in which they finished
+            finished.sort(Comparator.comparingDouble((Hypothesis h) -> h.normalizedScore(lengthPenalty)).reversed());
+            live = List.of();
+            done = true;
+            return true;
+        }
+
+        @Override
+        public List<Hypothesis> result() {
+            if (!done) throw new IllegalStateException("the decoding is not done");
+            return finished;
+        }
     }
 
     /** Ranking order: higher first, NaN below every number (as jrnn_topk_f32 ranks it), so a NaN model still decodes. */

@@ -257,8 +257,15 @@ public final class JrnnNative {
 
     public static native void jrnn_s2s_session_destroy(S2SSessionHandle s);
 
+    public static native S2SSessionHandle jrnn_s2s_session_create_batch(@Const S2SHandle m, int maxSrc, int maxRows,
+                                                                       int maxSents);
+
     public static native int jrnn_s2s_start(@Const S2SHandle m, S2SSessionHandle s,
                                             @Cast("const int32_t*") IntPointer src, int S);
+
+    public static native int jrnn_s2s_start_batch(@Const S2SHandle m, S2SSessionHandle s,
+                                                  @Cast("const int32_t*") IntPointer src,
+                                                  @Cast("const int32_t*") IntPointer lengths, int n);
 
     public static native int jrnn_s2s_step(@Const S2SHandle m, S2SSessionHandle s, int n,
                                            @Cast("const int32_t*") IntPointer parents,
