@@ -198,6 +198,26 @@ void check_idle_is_quiet() {
     CHECK(used < 0.02, "an idle pool used %.1f ms of CPU in 100 ms", used * 1e3);
 }
 
+// A thread set inline forms teams of one and leaves the pool to others; the setting is its own and is restored.
+void check_thread_inline() {
+    jrnn::set_threads(2);
+    CHECK(!jrnn::set_thread_inline(true), "inline is off by default");
+    {
+        Team team(2);
+        CHECK(team.size() == 1, "an inline thread's team: %d threads, expected 1", team.size());
+        int other = 0;
+        std::thread t([&] {
+            Team pooled(2);
+            other = pooled.size();
+        });
+        t.join();
+        CHECK(other == 2, "another thread still gets the pool while this one runs inline (team of %d)", other);
+    }
+    CHECK(jrnn::set_thread_inline(false), "set_thread_inline returns the previous setting");
+    Team team(2);
+    CHECK(team.size() == 2, "inline off again: team of %d, expected 2", team.size());
+}
+
 }  // namespace
 
 int main() {
@@ -211,6 +231,7 @@ int main() {
     check_concurrent_claims();
     check_reconfigure_under_use();
     check_idle_is_quiet();
+    check_thread_inline();
     jrnn::set_threads(0);
     return jrnn_test::finish();
 }

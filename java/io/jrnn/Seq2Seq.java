@@ -10,6 +10,12 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import io.jrnn.decode.BeamSearch;
@@ -394,26 +400,96 @@ public final class Seq2Seq implements AutoCloseable {
         decodeTogether(srcs, ds, rows);
     }
 
+    /** Rows a part must have before {@link #decodeTogether} gives it a core of its own. */
+    static final int MIN_PART_ROWS = 8;
+
     /**
      * Runs decodings of these sources (ids checked by the caller; {@code ds.get(i)} decodes {@code srcs.get(i)} and
-     * asks for at most {@code rows[i]} rows a step) to their ends: consecutive ones together, as many as
-     * {@link #MAX_BATCH_ROWS} allows, each group's rows scored in one native call a step. Every decoding sees
-     * exactly the scores it would see alone.
+     * asks for at most {@code rows[i]} rows a step) to their ends. Consecutive decodings go together, as many as
+     * {@link #MAX_BATCH_ROWS} allows, each group's rows scored in one native call a step; with several jrnn threads
+     * ({@link Jrnn#threads()}) and enough rows, the sentences are split into that many parts of about equal rows,
+     * decoded at the same time, one core each (a small model's batched step gains more from a core of its own than
+     * from the pool's split of each product). Every decoding sees exactly the scores it would see alone.
      */
     void decodeTogether(List<int[]> srcs, List<? extends Decoding<?>> ds, int[] rows) {
         if (srcs.size() != ds.size() || rows.length != ds.size()) {
             throw new IllegalArgumentException(srcs.size() + " sources, " + ds.size() + " decodings, " + rows.length
                     + " row counts");
         }
+        long sum = 0;
+        for (int r : rows) sum += r;
+        final long total = sum;
+        final int parts = (int) Math.max(1, Math.min(Math.min(Jrnn.threads(), srcs.size()), total / MIN_PART_ROWS));
         withModel(() -> {
-            for (int from = 0, to; from < srcs.size(); from = to) {
-                int taken = rows[from];
-                for (to = from + 1; to < srcs.size() && taken + rows[to] <= MAX_BATCH_ROWS; to++) taken += rows[to];
-                try (DecoderSession s = new DecoderSession(this, srcs.subList(from, to), taken)) {
-                    s.decodeAll(ds.subList(from, to));
+            if (parts == 1) {
+                decodeGroups(srcs, ds, rows, 0, srcs.size());
+                return null;
+            }
+            // part p: sentences [cut[p], cut[p + 1]), about total / parts rows each
+            int[] cut = new int[parts + 1];
+            Arrays.fill(cut, 1, parts + 1, srcs.size());
+            long taken = 0;
+            for (int i = 0, p = 1; i < srcs.size() && p < parts; i++) {
+                taken += rows[i];
+                while (p < parts && taken * parts >= total * p) cut[p++] = i + 1;
+            }
+            List<Future<?>> others = new ArrayList<>(parts - 1);
+            for (int p = 1; p < parts; p++) {
+                final int from = cut[p], to = cut[p + 1];
+                if (from < to) others.add(DecodeThreads.POOL.submit(() -> decodeGroups(srcs, ds, rows, from, to)));
+            }
+            RuntimeException failure = null;
+            int was = JrnnNative.jrnn_set_thread_inline(1);
+            try {
+                decodeGroups(srcs, ds, rows, cut[0], cut[1]);
+            } catch (RuntimeException e) {
+                failure = e;
+            } finally {
+                JrnnNative.jrnn_set_thread_inline(was);
+            }
+            for (Future<?> f : others) {  // every part ends before the model's lock is released
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    if (failure == null) {
+                        failure = e.getCause() instanceof RuntimeException re ? re
+                                : new IllegalStateException("decoding failed", e.getCause());
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    if (failure == null) failure = new IllegalStateException("interrupted while decoding", e);
                 }
             }
+            if (failure != null) throw failure;
             return null;
+        });
+    }
+
+    // Sentences [from, to) in groups of up to MAX_BATCH_ROWS rows, one group after another (the model's lock held).
+    private void decodeGroups(List<int[]> srcs, List<? extends Decoding<?>> ds, int[] rows, int from, int to) {
+        for (int a = from, b; a < to; a = b) {
+            int taken = rows[a];
+            for (b = a + 1; b < to && taken + rows[b] <= MAX_BATCH_ROWS; b++) taken += rows[b];
+            try (DecoderSession s = new DecoderSession(this, srcs.subList(a, b), taken)) {
+                s.decodeAll(ds.subList(a, b));
+            }
+        }
+    }
+
+    /** The threads that decode the other parts of a {@link #decodeTogether}: daemons, each running jrnn inline. */
+    private static final class DecodeThreads {
+        static final ExecutorService POOL = Executors.newCachedThreadPool(new ThreadFactory() {
+            private final AtomicInteger n = new AtomicInteger();
+
+            @Override
+            public Thread newThread(Runnable r) {
+                Thread t = new Thread(() -> {
+                    JrnnNative.jrnn_set_thread_inline(1);
+                    r.run();
+                }, "jrnn-decode-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            }
         });
     }
 

@@ -74,6 +74,10 @@ JRNN_API int jrnn_set_isa(int isa);
  * n < 1 means one per available processor. Default: available processors. */
 JRNN_API int jrnn_set_threads(int n);
 JRNN_API int jrnn_threads(void);
+/* on != 0: every call from the calling thread runs on that thread alone, leaving the pool to others (for callers
+ * that run independent jobs on threads of their own, one core each); 0 restores the default. Per thread; returns the
+ * previous setting. Results never depend on it. */
+JRNN_API int jrnn_set_thread_inline(int on);
 
 /* ---- element-wise kernels (n elements; in place allowed) ---- */
 JRNN_API void jrnn_sigmoid_f32(const float* x, float* y, int64_t n);

@@ -222,9 +222,19 @@ void Barrier::wait() {
     wait_while_equal(generation_, gen, sleepers_);
 }
 
+namespace {
+thread_local bool t_inline = false;
+}  // namespace
+
+bool set_thread_inline(bool on) {
+    const bool was = t_inline;
+    t_inline = on;
+    return was;
+}
+
 Team::Team(int want) {
     Pool& p = pool();
-    if (want <= 1 || p.size.load(std::memory_order_relaxed) == 1) return;
+    if (want <= 1 || t_inline || p.size.load(std::memory_order_relaxed) == 1) return;
     if (!p.try_claim()) return;  // another caller runs a team (or this is a nested call): run inline
     if (p.size.load(std::memory_order_relaxed) == 0) p.configure(available_processors());
     size_ = std::min(want, p.size.load(std::memory_order_relaxed));

@@ -26,6 +26,10 @@ int threads();
 // created).
 int set_threads(int n);
 
+// While on, every Team the calling thread forms is a team of one (its work runs inline; the pool stays free for
+// others). Per thread; returns the previous setting.
+bool set_thread_inline(bool on);
+
 // Work below this many multiply-adds between two barriers runs on one thread: a barrier round trip (~0.1 us
 // when both threads spin, tens of us when one must be woken) would cost more than the split saves.
 // Tests set 0 to force every split on tiny shapes.

@@ -18,6 +18,8 @@ int jrnn_set_threads(int n) {
 
 int jrnn_threads(void) { return jrnn::threads(); }
 
+int jrnn_set_thread_inline(int on) { return jrnn::set_thread_inline(on != 0) ? 1 : 0; }
+
 void jrnn_sigmoid_f32(const float* x, float* y, int64_t n) { jrnn::kernels().sigmoid_f32(x, y, n); }
 void jrnn_tanh_f32(const float* x, float* y, int64_t n) { jrnn::kernels().tanh_f32(x, y, n); }
 void jrnn_exp_f32(const float* x, float* y, int64_t n) { jrnn::kernels().exp_f32(x, y, n); }

@@ -71,6 +71,8 @@ public final class JrnnNative {
 
     public static native int jrnn_threads();
 
+    public static native int jrnn_set_thread_inline(int on);
+
     public static native void jrnn_sigmoid_f32(@Const FloatPointer x, FloatPointer y, long n);
 
     public static native void jrnn_tanh_f32(@Const FloatPointer x, FloatPointer y, long n);
