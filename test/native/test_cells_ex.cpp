@@ -4,8 +4,9 @@
 // activation functions as f, g and h, with and without clip, input_forget and peepholes.
 // Tolerance: 2e-6 * max(1, |ref|) * max(1, scale / 4). The vector exp, sigmoid and tanh are ~1e-7 from libm
 // (test_activation); unbounded activations (Affine, LeakyRelu, ScaledTanh, ...) as gates then multiply that error
-// by factors up to the inputs' magnitude (|1 - z|, |W_hn h + b_hn|, ...), so the bound grows with the scale. Rows with active[b] == 0 stay bit for bit, nothing outside [B,H] is
-// written, the column-range calls give the bits of the full pass; with PyTorch's activations and no other option
+// by factors up to the inputs' magnitude (|1 - z|, |W_hn h + b_hn|, ...), so the bound grows with the scale.
+// Rows with active[b] == 0 stay bit for bit, nothing outside [B,H] is written, the column-range calls give the
+// bits of the full pass; with PyTorch's activations and no other option
 // the ref general passes give the bits of the fused ref passes.
 #include <cmath>
 #include <cstdint>
@@ -137,7 +138,8 @@ Inputs make_inputs(Cell cell, int B, int H, float scale, bool masked, std::mt199
 States make_states(int B, int H, std::mt19937& rng) {
     std::uniform_real_distribution<float> u(-1.0f, 1.0f);
     States st;
-    for (std::vector<float>* v : {&st.c, &st.h, &st.z, &st.rh}) v->assign(static_cast<size_t>(B) * H + kSpare, kSentinel);
+    for (std::vector<float>* v : {&st.c, &st.h, &st.z, &st.rh})
+        v->assign(static_cast<size_t>(B) * H + kSpare, kSentinel);
     for (int64_t i = 0; i < static_cast<int64_t>(B) * H; ++i) {
         st.c[i] = 2.0f * u(rng);
         st.h[i] = u(rng);
@@ -196,8 +198,9 @@ void run_case(Cell cell, const jrnn::CellOptions& o0, const char* what, int B, i
     run_cols(cell, jrnn::ref::kTable, in, o, ref, 0, H);
     Diff dref;
     compare_states(ref, ref, init, in, dref);
-    CHECK(dref.inactive_changed == 0 && dref.spilled == 0, "ref %s [%s] B=%d H=%d: %d inactive values changed, %d spilled",
-          name_of(cell), what, B, H, dref.inactive_changed, dref.spilled);
+    CHECK(dref.inactive_changed == 0 && dref.spilled == 0,
+          "ref %s [%s] B=%d H=%d: %d inactive values changed, %d spilled", name_of(cell), what, B, H,
+          dref.inactive_changed, dref.spilled);
     for (const jrnn::Isa* isa : jrnn_test::supported_isas()) {
         if (isa->table == &jrnn::ref::kTable) continue;
         States got = init;
@@ -239,8 +242,8 @@ void check_defaults_match_fused(Cell cell, int B, int H, std::mt19937& rng) {
     States ex = init, fused = init;
     run_cols(cell, jrnn::ref::kTable, in, o, ex, 0, H);
     run_fused(cell, jrnn::ref::kTable, in, fused);
-    CHECK(same_states(ex, fused), "ref %s B=%d H=%d: the general pass with defaults is not the fused pass", name_of(cell),
-          B, H);
+    CHECK(same_states(ex, fused), "ref %s B=%d H=%d: the general pass with defaults is not the fused pass",
+          name_of(cell), B, H);
 }
 
 }  // namespace

@@ -131,8 +131,8 @@ void check_spec(unsigned seed) {
     for (int32_t& len : lengths) len = static_cast<int32_t>(1 + rng() % s.T);
     const std::vector<float> c0_or = s.cell == JRNN_CELL_LSTM ? c0 : std::vector<float>();
     char what[160];
-    std::snprintf(what, sizeof what, "seed %u cell %d flags %d L%d D%d I%d H%d T%d B%d options %d clip %g fns %zu peep %d",
-                  seed, s.cell, s.flags, s.L, s.D, s.I, s.H, s.T, s.B, s.opt_flags, s.clip, s.kinds.size(), s.peep);
+    std::snprintf(what, sizeof what,
+                  "seed %u cell %d flags %d L%d D%d I%d H%d T%d B%d options %d clip %g fns %zu peep %d", seed, s.cell, s.flags, s.L, s.D, s.I, s.H, s.T, s.B, s.opt_flags, s.clip, s.kinds.size(), s.peep);
 
     int rc = 0;
     jrnn::set_threads(1);
@@ -225,7 +225,8 @@ void check_abi() {
     CHECK(jrnn_rnn_set_peepholes(gru, 0, 0, p) == JRNN_ERR_ARG, "peepholes on a GRU");
     jrnn_rnn_destroy(gru);
     jrnn_rnn* rev = jrnn_rnn_create(JRNN_CELL_RNN_TANH, 0, 1, 1, 3, 3, 0);
-    CHECK(jrnn_rnn_set_options(rev, JRNN_RNN_REVERSE, 0.0f, 0, nullptr, nullptr, nullptr) == JRNN_OK, "reverse refused");
+    CHECK(jrnn_rnn_set_options(rev, JRNN_RNN_REVERSE, 0.0f, 0, nullptr, nullptr, nullptr) == JRNN_OK,
+          "reverse refused");
     CHECK(jrnn_rnn_set_weights(rev, 0, 0, w, w, nullptr, nullptr, nullptr) == JRNN_OK, "rnn weights refused");
     float x[3] = {}, h[3] = {}, y[3] = {};
     CHECK(jrnn_rnn_step(rev, 1, x, h, nullptr, y) == JRNN_ERR_ARG, "a step of a reverse stack");

@@ -47,6 +47,14 @@ class RecurrentOptionsTest {
                 .activations(Fn.hardSigmoid(), Fn.elu(), Fn.scaledTanh(1.5f, 0.5f)).build());
     }
 
+    /** The native side reads a Kind by its ordinal (jrnn.h JRNN_FN_*). */
+    @Test
+    void kindOrderIsTheAbis() {
+        assertEquals(List.of(Kind.SIGMOID, Kind.TANH, Kind.RELU, Kind.HARD_SIGMOID, Kind.ELU, Kind.SOFTSIGN,
+                Kind.SOFTPLUS, Kind.AFFINE, Kind.LEAKY_RELU, Kind.THRESHOLDED_RELU, Kind.SCALED_TANH),
+                List.of(Kind.values()));
+    }
+
     @Test
     void factoriesTakeOnnxDefaults() {
         assertEquals(new Fn(Kind.LEAKY_RELU, 0.01f, 0f), Fn.leakyRelu());
