@@ -1,6 +1,5 @@
 // The general cell passes (ONNX-style options) on 8 lanes: cells_ex_simd.inc over AVX2/FMA primitives.
-#include <algorithm>
-#include <cmath>
+#include <initializer_list>
 
 #include "avx2/kernels_avx2.h"
 
@@ -17,8 +16,6 @@ JRNN_EX_INLINE Mk full_mask() { return _mm256_set1_epi32(-1); }
 JRNN_EX_INLINE Mk tail_mask(int rem) { return mask_first_avx2(rem); }
 JRNN_EX_INLINE V ld(const float* p, Mk m) { return _mm256_maskload_ps(p, m); }
 JRNN_EX_INLINE void st(float* p, Mk m, V v) { _mm256_maskstore_ps(p, m, v); }
-JRNN_EX_INLINE V loadu(const float* p) { return _mm256_loadu_ps(p); }
-JRNN_EX_INLINE void storeu(float* p, V v) { _mm256_storeu_ps(p, v); }
 JRNN_EX_INLINE V set1(float a) { return _mm256_set1_ps(a); }
 JRNN_EX_INLINE V add(V a, V b) { return _mm256_add_ps(a, b); }
 JRNN_EX_INLINE V sub(V a, V b) { return _mm256_sub_ps(a, b); }

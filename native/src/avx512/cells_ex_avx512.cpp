@@ -1,6 +1,5 @@
 // The general cell passes (ONNX-style options) on 16 lanes: cells_ex_simd.inc over AVX-512 primitives.
-#include <algorithm>
-#include <cmath>
+#include <initializer_list>
 
 #include "avx512/kernels_avx512.h"
 
@@ -17,8 +16,6 @@ JRNN_EX_INLINE Mk full_mask() { return static_cast<Mk>(0xFFFF); }
 JRNN_EX_INLINE Mk tail_mask(int rem) { return mask_first_avx512(rem); }
 JRNN_EX_INLINE V ld(const float* p, Mk m) { return _mm512_maskz_loadu_ps(m, p); }
 JRNN_EX_INLINE void st(float* p, Mk m, V v) { _mm512_mask_storeu_ps(p, m, v); }
-JRNN_EX_INLINE V loadu(const float* p) { return _mm512_loadu_ps(p); }
-JRNN_EX_INLINE void storeu(float* p, V v) { _mm512_storeu_ps(p, v); }
 JRNN_EX_INLINE V set1(float a) { return _mm512_set1_ps(a); }
 JRNN_EX_INLINE V add(V a, V b) { return _mm512_add_ps(a, b); }
 JRNN_EX_INLINE V sub(V a, V b) { return _mm512_sub_ps(a, b); }
