@@ -8,6 +8,7 @@
 #include <new>
 
 #include "jrnn/jrnn.h"
+#include "invariant.h"
 #include "kernels.h"
 #include "layers/blocks.h"
 
@@ -65,18 +66,26 @@ void jrnn_linear_destroy(jrnn_linear* lin) {
 
 // y[M,N] = x[M,K] . W^T + b: the bias is copied into y first, then the product accumulates onto it.
 int jrnn_linear_forward(const jrnn_linear* lin, int m, const float* x, int64_t ldx, float* y, int64_t ldy) {
-    using namespace jrnn;
-    if (!lin || m < 0 || ldx < lin->k || ldy < lin->n) return JRNN_ERR_ARG;
+    return jrnn::linear_forward_ex(lin, m, x, ldx, y, ldy, 0);
+}
+
+}  // extern "C"
+
+namespace jrnn {
+
+int linear_forward_ex(const jrnn_linear* lin, int m, const float* x, int64_t ldx, float* y, int64_t ldy, int options) {
+    if (!lin || m < 0 || ldx < lin->k || ldy < lin->n || (options & ~JRNN_RUN_BATCH_INVARIANT)) return JRNN_ERR_ARG;
     if (m == 0) return JRNN_OK;
     if (!x || !y) return JRNN_ERR_ARG;
-    const bool blas = m > kSmallRows && lin->wp.format == Format::kF32;
+    const bool invariant = (options & JRNN_RUN_BATCH_INVARIANT) != 0;
+    const bool blas = !invariant && m > kSmallRows && lin->wp.format == Format::kF32;
     if (blas && (ldx > INT_MAX || ldy > INT_MAX)) return JRNN_ERR_ARG;  // cblas takes int strides
     const bool bias = lin->b != nullptr;
     if (bias) {
         for (int i = 0; i < m; ++i) std::memcpy(y + i * ldy, lin->b, sizeof(float) * lin->n);
     }
     if (!blas) {
-        gemm_packed(kernels(), lin->wp, m, x, ldx, y, ldy, bias);
+        gemm_packed(invariant ? invariant_kernels(kernels()) : kernels(), lin->wp, m, x, ldx, y, ldy, bias);
     } else {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, lin->n, lin->k, 1.0f, x, static_cast<int>(ldx), lin->w,
                     lin->k, bias ? 1.0f : 0.0f, y, static_cast<int>(ldy));
@@ -84,4 +93,4 @@ int jrnn_linear_forward(const jrnn_linear* lin, int m, const float* x, int64_t l
     return JRNN_OK;
 }
 
-}  // extern "C"
+}  // namespace jrnn
