@@ -92,9 +92,18 @@ public final class JrnnScoring implements Serializable {
      * "jrnn-score-" + the state name, is what a savepoint's state is matched by.
      */
     public SingleOutputStreamOperator<Scored> apply(DataStream<Event> events) {
+        return apply(events, new JrnnScoringOperator(this));
+    }
+
+    SingleOutputStreamOperator<Scored> apply(DataStream<Event> events, JrnnScoringOperator operator) {
         return events.keyBy(Event::getKey)
-                .transform("jrnn-score", TypeInformation.of(Scored.class), new JrnnScoringOperator(this))
+                .transform("jrnn-score", TypeInformation.of(Scored.class), operator)
                 .uid("jrnn-score-" + stateName);
+    }
+
+    /** The operator itself, for a keyed stream of {@link Event}s keyed by {@link Event#getKey()}. */
+    JrnnScoringOperator operator() {
+        return new JrnnScoringOperator(this);
     }
 
     /** Settings of a {@link JrnnScoring}; each setter validates its value at once. Not thread-safe. */

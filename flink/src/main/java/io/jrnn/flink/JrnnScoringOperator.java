@@ -20,9 +20,9 @@ import io.jrnn.SequenceModel;
  * The keyed operator behind {@link JrnnScoring}: bundles events across keys and advances each key's
  * {@code ValueState<float[]>} through one batched {@link RowStepper} step per bundle (one per round when a key
  * repeats). Runs on a keyed stream (the key selector {@link Event#getKey()}); every method runs on the task's
- * mailbox thread, timers included, so the operator needs no locking.
+ * mailbox thread, timers included, so the operator needs no locking. Not final only for tests.
  */
-final class JrnnScoringOperator extends AbstractStreamOperator<Scored>
+class JrnnScoringOperator extends AbstractStreamOperator<Scored>
         implements OneInputStreamOperator<Event, Scored>, ProcessingTimeCallback {
     private static final long serialVersionUID = 1L;
 

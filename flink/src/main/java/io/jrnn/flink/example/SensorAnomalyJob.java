@@ -89,7 +89,7 @@ public final class SensorAnomalyJob {
     }
 
     /** The model file bundled in this jar, copied to a temporary file (the distributed cache ships files). */
-    static Path bundledModel() throws IOException {
+    public static Path bundledModel() throws IOException {
         Path tmp = Files.createTempFile("sensor-anomaly", ".safetensors");
         tmp.toFile().deleteOnExit();
         try (InputStream in = SensorAnomalyJob.class.getResourceAsStream("sensor-anomaly.safetensors")) {
