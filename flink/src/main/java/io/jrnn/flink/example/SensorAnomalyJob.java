@@ -39,8 +39,8 @@ public final class SensorAnomalyJob {
         long devices = 200, steps = 64, checkpointMs = 1000;
         String model = null;
         java.util.List<String> list = new java.util.ArrayList<>();
-        for (String a : args) {
-            if (a.isBlank()) continue; // an empty -Dexec.args.job
+        for (String a : String.join(" ", args).trim().split("\\s+")) { // -Dexec.args.job="--a=1 --b=2": one argument
+            if (a.isEmpty()) continue;
             int eq = a.indexOf('=');
             if (a.startsWith("--") && eq > 0) {
                 list.add(a.substring(0, eq));
