@@ -26,9 +26,37 @@ class RowStepperTest {
 
     /** A golden case's model (its case.* tensors left out). */
     private static SequenceModel load(String name) throws IOException {
+        return load(name, Precision.FP32);
+    }
+
+    private static SequenceModel load(String name, Precision precision) throws IOException {
         try (StateDict sd = StateDict.load(ModelGoldenTest.folder().resolve(name + ".safetensors"));
              StateDict weights = ModelGoldenTest.modelOnly(sd, "case.")) {
-            return SequenceModel.load(weights);
+            return SequenceModel.load(weights, precision);
+        }
+    }
+
+    /**
+     * BF16 and INT8 weights: one row at a time equals a stream of batch 1 bit for bit (the same kernels at B = 1).
+     * Bit-identity across batch sizes is claimed for FP32 only (the reduced-precision products pick routes by B),
+     * so many rows are only checked to run and stay finite here.
+     */
+    @Test
+    void reducedPrecisionRowsEqualTheStreamOneRowAtATime() throws Exception {
+        for (Precision p : new Precision[] {Precision.BF16, Precision.INT8}) {
+            for (String name : new String[] {"lm_lstm_all", "forecaster_gru_bf_last"}) {
+                try (SequenceModel m = load(name, p)) {
+                    compare(m, 1, true, p + " " + name + " one row");
+                    try (RowStepper st = m.rowStepper(17)) {
+                        float[] states = new float[17 * st.stateSize()], out = new float[17 * m.outputSize()];
+                        for (int t = 0; t < 3; t++) {
+                            if (m.hasEmbedding()) st.step(17, new int[17], states, out);
+                            else st.step(17, new float[17 * m.inputSize()], states, out);
+                        }
+                        for (float v : out) assertTrue(Float.isFinite(v), p + " " + name + ": finite outputs");
+                    }
+                }
+            }
         }
     }
 
