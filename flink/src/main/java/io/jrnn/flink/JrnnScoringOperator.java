@@ -44,6 +44,7 @@ class JrnnScoringOperator extends AbstractStreamOperator<Scored>
     private transient float[][] slotState;
     private transient String[] slotKey;
     private transient int[] slotSteps;
+    private transient boolean[] slotOwned; // slotState[s] is a new array of this flush (else the stored one, or null)
     private transient int slots;
     private transient float[][] outputs;
     // the batched step's rows
@@ -86,6 +87,7 @@ class JrnnScoringOperator extends AbstractStreamOperator<Scored>
         slotState = new float[B][];
         slotKey = new String[B];
         slotSteps = new int[B];
+        slotOwned = new boolean[B];
         outputs = new float[B][];
         rowStates = new float[B * S];
         rowOut = new float[B * N];
@@ -168,8 +170,9 @@ class JrnnScoringOperator extends AbstractStreamOperator<Scored>
                     throw new IllegalStateException("state of key " + key + " holds " + stored.length + " floats, the "
                             + "model's state " + S);
                 }
-                // a copy: the heap backend's snapshots may still read the stored array
-                slotState[slot] = stored == null ? new float[S] : stored.clone();
+                // read only: the heap backend keeps the stored array (its snapshots may still read it)
+                slotState[slot] = stored;
+                slotOwned[slot] = false;
             }
             slotOfEvent[i] = slot;
             roundOfEvent[i] = slotSteps[slot]++;
@@ -180,7 +183,9 @@ class JrnnScoringOperator extends AbstractStreamOperator<Scored>
             for (int i = 0; i < size; i++) {
                 if (roundOfEvent[i] != r) continue;
                 Event e = events[i];
-                System.arraycopy(slotState[slotOfEvent[i]], 0, rowStates, rows * S, S);
+                float[] st = slotState[slotOfEvent[i]];
+                if (st == null) Arrays.fill(rowStates, rows * S, (rows + 1) * S, 0f); // a new key: zeros
+                else System.arraycopy(st, 0, rowStates, rows * S, S);
                 if (embedded) rowIds[rows] = e.id;
                 else System.arraycopy(e.features, 0, rowX, rows * I, I);
                 rowEvent[rows++] = i;
@@ -188,8 +193,12 @@ class JrnnScoringOperator extends AbstractStreamOperator<Scored>
             if (embedded) stepper.step(rows, rowIds, rowStates, rowOut);
             else stepper.step(rows, rowX, rowStates, rowOut);
             for (int j = 0; j < rows; j++) {
-                int i = rowEvent[j];
-                System.arraycopy(rowStates, j * S, slotState[slotOfEvent[i]], 0, S);
+                int i = rowEvent[j], slot = slotOfEvent[i];
+                if (!slotOwned[slot]) {
+                    slotState[slot] = new float[S];
+                    slotOwned[slot] = true;
+                }
+                System.arraycopy(rowStates, j * S, slotState[slot], 0, S);
                 outputs[i] = Arrays.copyOfRange(rowOut, j * N, (j + 1) * N);
             }
         }
