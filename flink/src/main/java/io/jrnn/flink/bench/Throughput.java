@@ -18,6 +18,9 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 
 import io.jrnn.Jrnn;
+import io.jrnn.RowStepper;
+import io.jrnn.SequenceModel;
+import io.jrnn.Tensor;
 import io.jrnn.flink.Event;
 import io.jrnn.flink.JrnnScoring;
 import io.jrnn.flink.Scored;
@@ -98,10 +101,17 @@ public final class Throughput {
     public static void main(String[] args) throws Exception {
         long keys = 100_000;
         int repeat = 3;
+        List<String> modes = List.of("source-only", "bundled-64", "bundled-256", "per-event", "refeed-32");
+        int[] parallelisms = {1, 2};
         for (String a : String.join(" ", args).trim().split("\\s+")) {
             if (a.startsWith("--keys=")) keys = Long.parseLong(a.substring(7));
             else if (a.startsWith("--repeat=")) repeat = Integer.parseInt(a.substring(9));
-            else if (!a.isEmpty()) throw new IllegalArgumentException("unknown option " + a + " (--keys=N, --repeat=N)");
+            else if (a.startsWith("--modes=")) modes = List.of(a.substring(8).split(","));
+            else if (a.startsWith("--parallelism=")) parallelisms = new int[] {Integer.parseInt(a.substring(14))};
+            else if (!a.isEmpty()) {
+                throw new IllegalArgumentException("unknown option " + a + " (--keys=N, --repeat=N, --parallelism=P, "
+                        + "--modes=source-only,bundled-<n>,per-event,refeed-32)");
+            }
         }
         Jrnn.setThreads(1);
         Path model = SensorAnomalyJob.bundledModel();
@@ -109,19 +119,58 @@ public final class Throughput {
                 .findFirst().map(l -> l.substring(l.indexOf(':') + 2)).orElse("unknown CPU");
         System.out.println("CPU: " + cpu + ", " + Runtime.getRuntime().availableProcessors() + " processors; "
                 + keys + " keys; jrnn " + Jrnn.isa());
+        modelOnly(model);
+        System.out.println();
         System.out.println("| parallelism | mode | events per run | events/s (best of " + repeat + ") |");
         System.out.println("|---|---|---|---|");
-        for (int p : new int[] {1, 2}) {
-            for (String mode : List.of("source-only", "bundled-256", "per-event", "refeed-32")) {
-                long events = switch (mode) {
-                    case "source-only", "bundled-256" -> 5 * keys;
-                    case "per-event" -> 2 * keys;
-                    default -> keys / 3;
-                };
+        for (int p : parallelisms) {
+            for (String mode : modes) {
+                long events = mode.equals("per-event") ? 2 * keys : mode.equals("refeed-32") ? keys / 3 : 5 * keys;
                 double rate = 0;
                 for (int r = 0; r < repeat; r++) rate = Math.max(rate, run(model, keys, events, p, mode));
                 System.out.printf("| %d | %s | %d | %.0f |%n", p, mode, events, rate);
             }
+        }
+    }
+
+    /**
+     * The model alone on this thread, no Flink: microseconds per event of a {@link RowStepper} step of 256
+     * rows and of 1 row, and of the re-feed baseline's forward over a 32-step window (best of 3 one-second runs).
+     */
+    static void modelOnly(Path file) throws Exception {
+        System.out.println("| model alone (one thread) | us per event |");
+        System.out.println("|---|---|");
+        try (SequenceModel m = SequenceModel.load(file)) {
+            for (int rows : new int[] {256, 1}) {
+                try (RowStepper st = m.rowStepper(rows)) {
+                    float[] s = new float[rows * st.stateSize()], o = new float[rows * m.outputSize()];
+                    float[] x = new float[rows * m.inputSize()];
+                    for (int i = 0; i < x.length; i++) x[i] = SensorReadings.features(i / 3, 0)[i % 3];
+                    double best = Double.MAX_VALUE;
+                    for (int r = 0; r < 4; r++) { // the first is warm-up
+                        long n = 0, t0 = System.nanoTime();
+                        while (System.nanoTime() - t0 < 1_000_000_000L) {
+                            st.step(rows, x, s, o);
+                            n += rows;
+                        }
+                        if (r > 0) best = Math.min(best, (System.nanoTime() - t0) / 1e3 / n);
+                    }
+                    System.out.printf("| RowStepper, %d row%s per step | %.2f |%n", rows, rows == 1 ? "" : "s", best);
+                }
+            }
+            float[] w = new float[32 * m.inputSize()];
+            for (int i = 0; i < w.length; i++) w[i] = SensorReadings.features(1, i / 3)[i % 3];
+            double best = Double.MAX_VALUE;
+            for (int r = 0; r < 4; r++) {
+                long n = 0, t0 = System.nanoTime();
+                while (System.nanoTime() - t0 < 1_000_000_000L) {
+                    try (Tensor x = Tensor.of(w, 32, 1, m.inputSize()); Tensor y = m.forward(x, null)) {
+                        n++;
+                    }
+                }
+                if (r > 0) best = Math.min(best, (System.nanoTime() - t0) / 1e3 / n);
+            }
+            System.out.printf("| forward over a 32-step window, batch 1 | %.2f |%n", best);
         }
     }
 
@@ -139,9 +188,10 @@ public final class Throughput {
         DataStream<Scored> out = switch (mode) {
             case "source-only" -> in.keyBy(Event::getKey).map(e -> new Scored(e.key, e.seq, e.features))
                     .returns(Scored.class); // the shuffle and the rest of the job, no model: the ceiling
-            case "bundled-256", "per-event" -> JrnnScoring.model(model.toString())
-                    .maxBundle(mode.equals("per-event") ? 1 : 256).maxDelay(Duration.ofMillis(5)).build().apply(in);
-            default -> in.keyBy(Event::getKey).process(new WindowRefeed(model.toString(), 32));
+            case "per-event" -> JrnnScoring.model(model.toString()).maxBundle(1).build().apply(in);
+            case "refeed-32" -> in.keyBy(Event::getKey).process(new WindowRefeed(model.toString(), 32));
+            default -> JrnnScoring.model(model.toString()) // bundled-<n>
+                    .maxBundle(Integer.parseInt(mode.substring(8))).maxDelay(Duration.ofMillis(5)).build().apply(in);
         };
         out.map(new Clock(events)).sinkTo(new DiscardingSink<>()); // chained to the scorer: one counter for all subtasks
         env.execute(mode + " p" + parallelism);
