@@ -1,5 +1,5 @@
 // The whole-model pieces of jrnn.h (layers/model.cpp): ReLU, the mean readout, the leading-axes swap and the
-// batch-first recurrent forward. Exact comparisons: each is a copy, a max or a sum in a fixed order, and the
+// batch-first recurrent forward; the fused model step, and the same step over caller-kept per-row states. Exact comparisons: each is a copy, a max or a sum in a fixed order, and the
 // batch-first forward must be bit-identical to the time-major forward on swapped data.
 #include <cmath>
 #include <cstdint>
@@ -144,6 +144,105 @@ void test_seqstep() {
     jrnn_rnn_destroy(r);
 }
 
+// The step over caller-kept rows (jrnn_seqstep_run_rows) on every ISA: rows in any order and any number equal each
+// row stepped alone (B = 1), bit for bit, with JRNN_RUN_BATCH_INVARIANT (FP32); and equal to jrnn_seqstep_run over
+// the stack's own [L,B,*] layout, bit for bit, without it (the same calls on the same data).
+void test_seqstep_rows(int cell, bool embed, int L, int I, int H, int heads, int output) {
+    std::mt19937 rng(17 + cell * 7 + L);
+    const int V = 11, N1 = 6, N2 = 5;
+    std::vector<float> table = uniform(static_cast<size_t>(V) * I, rng);
+    const int G = cell == JRNN_CELL_LSTM ? 4 : cell == JRNN_CELL_GRU ? 3 : 1;
+    jrnn_rnn* r = jrnn_rnn_create(cell, 0, L, 1, I, H, 0);
+    for (int l = 0; l < L; ++l) {
+        const int in = l == 0 ? I : H;
+        std::vector<float> wih = uniform(static_cast<size_t>(G) * H * in, rng), whh = uniform(static_cast<size_t>(G) * H * H, rng);
+        std::vector<float> bih = uniform(static_cast<size_t>(G) * H, rng);
+        jrnn_rnn_set_weights(r, l, 0, wih.data(), whh.data(), bih.data(), nullptr, nullptr);
+    }
+    std::vector<float> w1 = uniform(static_cast<size_t>(N1) * H, rng), b1 = uniform(N1, rng);
+    std::vector<float> w2 = uniform(static_cast<size_t>(N2) * N1, rng);
+    jrnn_linear* l1 = jrnn_linear_create(N1, H, w1.data(), b1.data());
+    jrnn_linear* l2 = jrnn_linear_create(N2, N1, w2.data(), nullptr);
+    jrnn_seqstep* s = jrnn_seqstep_create(r, I, H, embed ? table.data() : nullptr, embed ? V : 0, heads, output);
+    if (heads > 0) jrnn_seqstep_set_head(s, 0, l1, N1, H, JRNN_ACT_TANH);
+    if (heads > 1) jrnn_seqstep_set_head(s, 1, l2, N2, N1, JRNN_ACT_RELU);
+    const int N = heads == 0 ? H : heads == 1 ? N1 : N2;
+    const int64_t S = static_cast<int64_t>(L) * H * (cell == JRNN_CELL_LSTM ? 2 : 1);
+    int64_t got = 0;
+    CHECK(jrnn_seqstep_state_floats(s, &got) == JRNN_OK && got == S, "state floats %lld, expected %lld",
+          static_cast<long long>(got), static_cast<long long>(S));
+    const int saved = jrnn_isa();
+    for (int isa = 0; isa < 8; ++isa) {
+        if (jrnn_set_isa(isa) != JRNN_OK) continue;
+        for (int B : {1, 3, 17, 33}) {
+            int64_t floats = 0, base = 0;
+            CHECK(jrnn_seqstep_rows_scratch_floats(s, B, &floats) == JRNN_OK &&
+                      jrnn_seqstep_scratch_floats(s, B, &base) == JRNN_OK && floats == base + B * S,
+                  "rows scratch size at B=%d", B);
+            std::vector<float> scratch(static_cast<size_t>(floats));
+            int64_t f1 = 0;
+            jrnn_seqstep_rows_scratch_floats(s, 1, &f1);
+            std::vector<float> scratch1(static_cast<size_t>(f1));
+            std::vector<float> states = uniform(static_cast<size_t>(B) * S, rng), alone = states, plain = states;
+            std::vector<float> out(static_cast<size_t>(B) * N), out1(N), outp(static_cast<size_t>(B) * N);
+            std::vector<float> hp(static_cast<size_t>(L) * B * H), cp(hp.size());
+            bool inv = true, same_plain = true;
+            for (int t = 0; t < 3; ++t) {
+                std::vector<int32_t> ids(B);
+                for (int b = 0; b < B; ++b) ids[b] = static_cast<int32_t>((b * 5 + t * 3 + 1) % V);
+                std::vector<float> x = uniform(static_cast<size_t>(B) * I, rng);
+                const int32_t* idp = embed ? ids.data() : nullptr;
+                const float* xp = embed ? nullptr : x.data();
+                CHECK(jrnn_seqstep_run_rows(s, B, idp, xp, states.data(), scratch.data(), out.data(),
+                                            JRNN_RUN_BATCH_INVARIANT) == JRNN_OK, "run_rows B=%d", B);
+                for (int b = 0; b < B; ++b) {
+                    CHECK(jrnn_seqstep_run_rows(s, 1, embed ? idp + b : nullptr, embed ? nullptr : xp + static_cast<int64_t>(b) * I,
+                                                alone.data() + b * S, scratch1.data(), out1.data(),
+                                                JRNN_RUN_BATCH_INVARIANT) == JRNN_OK, "run_rows alone");
+                    inv &= std::memcmp(out1.data(), out.data() + static_cast<int64_t>(b) * N, sizeof(float) * N) == 0;
+                }
+                inv &= states == alone;
+                // the plain route against jrnn_seqstep_run on the [L,B,*] layout
+                for (int b = 0; b < B; ++b)
+                    for (int l = 0; l < L; ++l)
+                        for (int j = 0; j < H; ++j) {
+                            hp[(static_cast<size_t>(l) * B + b) * H + j] = plain[b * S + l * H + j];
+                            if (cell == JRNN_CELL_LSTM) cp[(static_cast<size_t>(l) * B + b) * H + j] = plain[b * S + (L + l) * H + j];
+                        }
+                CHECK(jrnn_seqstep_run_rows(s, B, idp, xp, plain.data(), scratch.data(), outp.data(), 0) == JRNN_OK,
+                      "run_rows plain");
+                std::vector<float> o(static_cast<size_t>(B) * N), sc(static_cast<size_t>(base));
+                CHECK(jrnn_seqstep_run(s, B, idp, xp, hp.data(), cp.data(), sc.data(), o.data(), 1) == JRNN_OK, "run");
+                same_plain &= o == outp;
+                for (int b = 0; b < B; ++b)
+                    for (int l = 0; l < L; ++l)
+                        for (int j = 0; j < H; ++j) {
+                            same_plain &= hp[(static_cast<size_t>(l) * B + b) * H + j] == plain[b * S + l * H + j];
+                            if (cell == JRNN_CELL_LSTM)
+                                same_plain &= cp[(static_cast<size_t>(l) * B + b) * H + j] == plain[b * S + (L + l) * H + j];
+                        }
+            }
+            CHECK(inv, "isa %d cell %d L%d H%d heads %d B=%d: a row of the invariant rows step differs from it alone",
+                  isa, cell, L, H, heads, B);
+            CHECK(same_plain, "isa %d cell %d L%d H%d heads %d B=%d: rows step != jrnn_seqstep_run on the stack layout",
+                  isa, cell, L, H, heads, B);
+        }
+    }
+    jrnn_set_isa(saved);
+    int64_t f = 0;
+    jrnn_seqstep_rows_scratch_floats(s, 2, &f);
+    std::vector<float> sc(static_cast<size_t>(f)), st(static_cast<size_t>(2 * S)), o(2 * static_cast<size_t>(N));
+    const int32_t ids[2] = {0, 1};
+    std::vector<float> x(2 * static_cast<size_t>(I));
+    CHECK(jrnn_seqstep_run_rows(s, 2, ids, x.data(), nullptr, sc.data(), o.data(), 0) == JRNN_ERR_ARG, "rows: states missing");
+    CHECK(jrnn_seqstep_run_rows(s, 2, ids, x.data(), st.data(), sc.data(), o.data(), 4) == JRNN_ERR_ARG, "rows: bad option");
+    CHECK(jrnn_seqstep_run_rows(s, 0, ids, x.data(), st.data(), sc.data(), o.data(), 0) == JRNN_ERR_ARG, "rows: B=0");
+    jrnn_seqstep_destroy(s);
+    jrnn_linear_destroy(l1);
+    jrnn_linear_destroy(l2);
+    jrnn_rnn_destroy(r);
+}
+
 }  // namespace
 
 int main() {
@@ -151,6 +250,10 @@ int main() {
     test_mean();
     test_swap();
     test_seqstep();
+    test_seqstep_rows(JRNN_CELL_LSTM, true, 2, 4, 7, 2, JRNN_OUT_LOG_SOFTMAX);
+    test_seqstep_rows(JRNN_CELL_GRU, false, 1, 3, 33, 1, JRNN_OUT_SOFTMAX);
+    test_seqstep_rows(JRNN_CELL_RNN_TANH, false, 3, 17, 1, 0, JRNN_OUT_NONE);
+    test_seqstep_rows(JRNN_CELL_LSTM, false, 1, 5, 64, 2, JRNN_OUT_NONE);
     for (int cell : {JRNN_CELL_RNN_TANH, JRNN_CELL_LSTM, JRNN_CELL_GRU}) {
         test_batch_first(cell, 1, 1);
         test_batch_first(cell, 2, 2);

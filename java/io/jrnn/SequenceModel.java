@@ -30,8 +30,8 @@ import io.jrnn.internal.JrnnNative;
  * to zeros (what {@code pad_packed_sequence} then a Linear give).
  *
  * <p>Thread safety: immutable once loaded; {@code forward} and {@code generate} may run on any number of threads
- * at once, each {@link SequenceStream} belongs to one thread. {@link #close()} (idempotent) frees the weights;
- * later calls throw {@link IllegalStateException}.
+ * at once, each {@link SequenceStream} and {@link RowStepper} belongs to one thread. {@link #close()} (idempotent)
+ * frees the weights; later calls throw {@link IllegalStateException}.
  */
 public final class SequenceModel implements AutoCloseable {
 
@@ -496,6 +496,57 @@ public final class SequenceModel implements AutoCloseable {
         if (batch < 1) throw new IllegalArgumentException("batch must be >= 1, got " + batch);
         rnn.ensureOpen();
         return new SequenceStream(this, batch);
+    }
+
+    // ---- steps over states the caller keeps ----
+
+    /**
+     * Floats of one sequence's recurrent state as {@link RowStepper#step} reads and writes it: every layer's h
+     * ({@code num_layers * Hout}, layer 0 first; Hout = proj_size when set, else hidden_size), then for an LSTM every
+     * layer's c ({@code num_layers * hidden_size}). A zero-filled row is the state before the first step (as
+     * PyTorch's default h0/c0).
+     *
+     * @throws IllegalStateException when the model cannot step (bidirectional, or the mean readout)
+     */
+    public int stateSize() {
+        requireStepping();
+        return rnn.numLayers * rnn.outputSize + (rnn.isLstm() ? rnn.numLayers * rnn.hiddenSize : 0);
+    }
+
+    /**
+     * A stepper over caller-kept states of up to {@code maxRows} sequences per call, batch-invariant (see
+     * {@link #rowStepper(int, boolean)}).
+     */
+    public RowStepper rowStepper(int maxRows) {
+        return rowStepper(maxRows, true);
+    }
+
+    /**
+     * A stepper that advances sequences whose states the caller keeps (e.g. a stream processor's per-key state):
+     * each {@link RowStepper#step} call takes one input per row and that row's state, and runs them as one batched
+     * native step. With {@code batchInvariant} (FP32 weights), each row's new state and output are bit-identical
+     * whatever the other rows are and however many there are, so they equal a {@link SequenceStream} of batch 1
+     * fed the same inputs to the last bit; without it, the products may sum in an order chosen by the batch size
+     * (within rounding, a little faster on AVX2).
+     *
+     * @throws IllegalStateException when the model cannot step (bidirectional, or the mean readout), or is closed
+     * @throws IllegalArgumentException when maxRows &lt; 1
+     */
+    public RowStepper rowStepper(int maxRows, boolean batchInvariant) {
+        requireStepping();
+        if (maxRows < 1) throw new IllegalArgumentException("maxRows must be >= 1, got " + maxRows);
+        rnn.ensureOpen();
+        return new RowStepper(this, maxRows, batchInvariant);
+    }
+
+    private void requireStepping() {
+        if (rnn.numDirections != 1) {
+            throw new IllegalStateException("stepping needs a unidirectional recurrent stack (the reverse direction "
+                    + "reads the future); this one is bidirectional");
+        }
+        if (readout == Readout.MEAN) {
+            throw new IllegalStateException("the mean readout cannot step (it averages the whole sequence); use forward");
+        }
     }
 
     /**

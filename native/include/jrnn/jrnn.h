@@ -235,6 +235,16 @@ JRNN_API int jrnn_seqstep_scratch_floats(const jrnn_seqstep* s, int B, int64_t* 
  * -inf. */
 JRNN_API int jrnn_seqstep_run(const jrnn_seqstep* s, int B, const int32_t* ids, const float* x, float* h, float* c,
                               float* scratch, float* out, int apply_output);
+/* The same step over states the caller keeps one row each (per-key state held outside jrnn). A row's state is
+ * jrnn_seqstep_state_floats S floats: every layer's h (L*Hout, layer 0 first), then for an LSTM every layer's c
+ * (L*H). states[B, S] is read and updated in place; out[B, N] receives the output (softmax applied). scratch holds
+ * jrnn_seqstep_rows_scratch_floats(s, B) floats. options: JRNN_RUN_BATCH_INVARIANT makes each row's state and
+ * output bit-identical whatever B and the other rows are (FP32: the recurrent and the head products through the
+ * invariant tables, activations row by row). JRNN_ERR_ARG as jrnn_seqstep_run's softmax (the states have advanced). */
+JRNN_API int jrnn_seqstep_state_floats(const jrnn_seqstep* s, int64_t* floats);
+JRNN_API int jrnn_seqstep_rows_scratch_floats(const jrnn_seqstep* s, int B, int64_t* floats);
+JRNN_API int jrnn_seqstep_run_rows(const jrnn_seqstep* s, int B, const int32_t* ids, const float* x, float* states,
+                                   float* scratch, float* out, int options);
 
 /* ---- one native call per seq2seq decoder step (io.jrnn.Seq2Seq, SPEC 1.3) ----
  * jrnn_s2s points at parts other handles own (the encoder and decoder stacks, the linear layers, both embedding

@@ -220,6 +220,16 @@ public final class JrnnNative {
                                               @Const FloatPointer x, FloatPointer h, FloatPointer c,
                                               FloatPointer scratch, FloatPointer out, int applyOutput);
 
+    public static native int jrnn_seqstep_state_floats(@Const SeqStepHandle s,
+                                                       @Cast("int64_t*") org.bytedeco.javacpp.LongPointer floats);
+
+    public static native int jrnn_seqstep_rows_scratch_floats(@Const SeqStepHandle s, int B,
+                                                              @Cast("int64_t*") org.bytedeco.javacpp.LongPointer floats);
+
+    public static native int jrnn_seqstep_run_rows(@Const SeqStepHandle s, int B, @Cast("const int32_t*") IntPointer ids,
+                                                   @Const FloatPointer x, FloatPointer states, FloatPointer scratch,
+                                                   FloatPointer out, int options);
+
     // ---- one native call per seq2seq decoder step ----
 
     public static final int S2S_FLOW_NONE = 0, S2S_FLOW_BAHDANAU = 1, S2S_FLOW_LUONG = 2;

@@ -1,0 +1,200 @@
+package io.jrnn.flink.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.connector.datagen.source.DataGeneratorSource;
+import org.apache.flink.connector.datagen.source.GeneratorFunction;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+
+import io.jrnn.Jrnn;
+import io.jrnn.RowStepper;
+import io.jrnn.SequenceModel;
+import io.jrnn.Tensor;
+import io.jrnn.flink.Event;
+import io.jrnn.flink.JrnnScoring;
+import io.jrnn.flink.Scored;
+import io.jrnn.flink.example.SensorAnomalyJob;
+import io.jrnn.flink.example.SensorReadings;
+
+/**
+ * Events per second of the example model (LSTM 3 -> 128 + two head layers, FP32) over many keys on an embedded
+ * MiniCluster (heap state, no checkpoints): the stateful scorer with cross-key bundles of 256, the same with
+ * bundles of 1 (one native call per event), and the windowed re-feed baseline ({@link WindowRefeed}, the model over
+ * the last 32 events for every event); "source-only" is the same job without a model (its ceiling). Every device reports round-robin. The rate is taken between the 10th
+ * percentile output and the last one (start-up and warm-up excluded), best of {@code --repeat} runs (default 3) on a
+ * shared machine. jrnn's own threads are set to 1: Flink's
+ * parallelism is the parallelism. Prints a markdown table.
+ *
+ * <pre>mvn -f flink/pom.xml -Djavacpp.platform=linux-x86_64 exec:exec -Dexec.mainClass=io.jrnn.flink.bench.Throughput
+ *     [-Dexec.args.job="--keys=100000"]</pre>
+ */
+public final class Throughput {
+    private Throughput() {}
+
+    static final AtomicLong COUNT = new AtomicLong(), T10 = new AtomicLong(), TLAST = new AtomicLong();
+
+    /** Counts outputs, stamping the time of the 10% mark and of the last one. */
+    static final class Clock implements MapFunction<Scored, Scored> {
+        private static final long serialVersionUID = 1L;
+        private final long total;
+
+        Clock(long total) {
+            this.total = total;
+        }
+
+        @Override
+        public Scored map(Scored s) {
+            long n = COUNT.incrementAndGet();
+            if (n == total / 10) T10.set(System.nanoTime());
+            if (n == total) TLAST.set(System.nanoTime());
+            return s;
+        }
+    }
+
+    /**
+     * Event i of the round-robin stream over {@code keys} devices, cheaply: the key strings made once, the readings
+     * from a table of 4096 devices x 64 steps made once per JVM (so the source's own cost stays small beside the
+     * scorer's; the values are {@link SensorReadings}' own).
+     */
+    static final class CheapEvents implements GeneratorFunction<Long, Event> {
+        private static final long serialVersionUID = 1L;
+        private static String[] names;
+        private static float[][] table;
+        private final long keys;
+
+        CheapEvents(long keys) {
+            this.keys = keys;
+        }
+
+        private static synchronized void init(long keys) {
+            if (names != null && names.length == keys) return;
+            names = new String[(int) keys];
+            for (int i = 0; i < keys; i++) names[i] = "device-" + i;
+            if (table == null) {
+                table = new float[4096 * 64][];
+                for (int d = 0; d < 4096; d++) {
+                    for (int t = 0; t < 64; t++) table[d * 64 + t] = SensorReadings.features(d, t);
+                }
+            }
+        }
+
+        @Override
+        public Event map(Long i) {
+            if (names == null || names.length != keys) init(keys);
+            int d = (int) (i % keys);
+            long t = i / keys;
+            return new Event(names[d], t, table[(d % 4096) * 64 + (int) (t % 64)]);
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        long keys = 100_000;
+        int repeat = 3;
+        List<String> modes = List.of("source-only", "bundled-64", "bundled-256", "per-event", "refeed-32");
+        int[] parallelisms = {1, 2};
+        for (String a : String.join(" ", args).trim().split("\\s+")) {
+            if (a.startsWith("--keys=")) keys = Long.parseLong(a.substring(7));
+            else if (a.startsWith("--repeat=")) repeat = Integer.parseInt(a.substring(9));
+            else if (a.startsWith("--modes=")) modes = List.of(a.substring(8).split(","));
+            else if (a.startsWith("--parallelism=")) parallelisms = new int[] {Integer.parseInt(a.substring(14))};
+            else if (!a.isEmpty()) {
+                throw new IllegalArgumentException("unknown option " + a + " (--keys=N, --repeat=N, --parallelism=P, "
+                        + "--modes=source-only,bundled-<n>,per-event,refeed-32)");
+            }
+        }
+        Jrnn.setThreads(1);
+        Path model = SensorAnomalyJob.bundledModel();
+        String cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                .findFirst().map(l -> l.substring(l.indexOf(':') + 2)).orElse("unknown CPU");
+        System.out.println("CPU: " + cpu + ", " + Runtime.getRuntime().availableProcessors() + " processors; "
+                + keys + " keys; jrnn " + Jrnn.isa());
+        modelOnly(model);
+        System.out.println();
+        System.out.println("| parallelism | mode | events per run | events/s (best of " + repeat + ") |");
+        System.out.println("|---|---|---|---|");
+        for (int p : parallelisms) {
+            for (String mode : modes) {
+                long events = mode.equals("per-event") ? 2 * keys : mode.equals("refeed-32") ? keys / 3 : 5 * keys;
+                double rate = 0;
+                for (int r = 0; r < repeat; r++) rate = Math.max(rate, run(model, keys, events, p, mode));
+                System.out.printf("| %d | %s | %d | %.0f |%n", p, mode, events, rate);
+            }
+        }
+    }
+
+    /**
+     * The model alone on this thread, no Flink: microseconds per event of a {@link RowStepper} step of 256
+     * rows and of 1 row, and of the re-feed baseline's forward over a 32-step window (best of 3 one-second runs).
+     */
+    static void modelOnly(Path file) throws Exception {
+        System.out.println("| model alone (one thread) | us per event |");
+        System.out.println("|---|---|");
+        try (SequenceModel m = SequenceModel.load(file)) {
+            for (int rows : new int[] {256, 1}) {
+                try (RowStepper st = m.rowStepper(rows)) {
+                    float[] s = new float[rows * st.stateSize()], o = new float[rows * m.outputSize()];
+                    float[] x = new float[rows * m.inputSize()];
+                    for (int i = 0; i < x.length; i++) x[i] = SensorReadings.features(i / 3, 0)[i % 3];
+                    double best = Double.MAX_VALUE;
+                    for (int r = 0; r < 4; r++) { // the first is warm-up
+                        long n = 0, t0 = System.nanoTime();
+                        while (System.nanoTime() - t0 < 1_000_000_000L) {
+                            st.step(rows, x, s, o);
+                            n += rows;
+                        }
+                        if (r > 0) best = Math.min(best, (System.nanoTime() - t0) / 1e3 / n);
+                    }
+                    System.out.printf("| RowStepper, %d row%s per step | %.2f |%n", rows, rows == 1 ? "" : "s", best);
+                }
+            }
+            float[] w = new float[32 * m.inputSize()];
+            for (int i = 0; i < w.length; i++) w[i] = SensorReadings.features(1, i / 3)[i % 3];
+            double best = Double.MAX_VALUE;
+            for (int r = 0; r < 4; r++) {
+                long n = 0, t0 = System.nanoTime();
+                while (System.nanoTime() - t0 < 1_000_000_000L) {
+                    try (Tensor x = Tensor.of(w, 32, 1, m.inputSize()); Tensor y = m.forward(x, null)) {
+                        n++;
+                    }
+                }
+                if (r > 0) best = Math.min(best, (System.nanoTime() - t0) / 1e3 / n);
+            }
+            System.out.printf("| forward over a 32-step window, batch 1 | %.2f |%n", best);
+        }
+    }
+
+    static double run(Path model, long keys, long events, int parallelism, String mode) throws Exception {
+        COUNT.set(0);
+        Configuration c = new Configuration();
+        c.set(StateBackendOptions.STATE_BACKEND, "hashmap");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(c);
+        env.setParallelism(parallelism);
+        final long k = keys;
+        CheapEvents.init(keys); // before the clock starts
+        DataGeneratorSource<Event> source = new DataGeneratorSource<>(
+                new CheapEvents(k), events, TypeInformation.of(Event.class));
+        DataStream<Event> in = env.fromSource(source, WatermarkStrategy.noWatermarks(), "events").setParallelism(1);
+        DataStream<Scored> out = switch (mode) {
+            case "source-only" -> in.keyBy(Event::getKey).map(e -> new Scored(e.key, e.seq, e.features))
+                    .returns(Scored.class); // the shuffle and the rest of the job, no model: the ceiling
+            case "per-event" -> JrnnScoring.model(model.toString()).maxBundle(1).build().apply(in);
+            case "refeed-32" -> in.keyBy(Event::getKey).process(new WindowRefeed(model.toString(), 32));
+            default -> JrnnScoring.model(model.toString()) // bundled-<n>
+                    .maxBundle(Integer.parseInt(mode.substring(8))).maxDelay(Duration.ofMillis(5)).build().apply(in);
+        };
+        out.map(new Clock(events)).sinkTo(new DiscardingSink<>()); // chained to the scorer: one counter for all subtasks
+        env.execute(mode + " p" + parallelism);
+        return 0.9 * events / ((TLAST.get() - T10.get()) / 1e9);
+    }
+}
