@@ -1,0 +1,325 @@
+package io.jrnn.internal.onnx;
+
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import io.jrnn.Activation;
+import io.jrnn.Gru;
+import io.jrnn.Lstm;
+import io.jrnn.Precision;
+import io.jrnn.RecurrentLayer;
+import io.jrnn.RecurrentOutput;
+import io.jrnn.Rnn;
+import io.jrnn.StateDict;
+import io.jrnn.Tensor;
+
+/**
+ * ONNX {@code LSTM}, {@code GRU} and {@code RNN} nodes as one-layer jrnn {@link Lstm}, {@link Gru} and {@link Rnn}
+ * layers: the ONNX gate blocks reordered into PyTorch's (LSTM i,o,f,c → i,f,g,o; GRU z,r,h → r,z,n), {@code B} split
+ * into the input and recurrent biases, {@code layout} and the {@code Y[T,D,B,H]} / {@code Y_h[D,B,H]} shapes
+ * converted around the native forward. Weights that are initializers are packed once at load; weights that are
+ * graph inputs (as in ONNX's backend node tests) are packed on each run.
+ *
+ * <p>Thread safety: {@link #apply} may run on several threads at once (the layers are immutable).
+ */
+final class Recurrent extends Op {
+    enum Kind { LSTM, GRU, RNN }
+
+    private final Kind kind;
+    private final int dirs, hidden, layout;
+    private final boolean reverseOnly;
+    private final Gru.Reset reset;
+    private final Activation rnnActivation;
+    private final Precision precision;
+    private final boolean[] wantOut;
+    private final RecurrentLayer prepared; // null when the weights are graph inputs
+
+    Recurrent(String node, Kind kind, Attrs a, Value[] consts, boolean[] given, boolean[] wantOut, Precision precision)
+            throws IOException {
+        super(node);
+        this.kind = kind;
+        this.precision = precision;
+        this.wantOut = wantOut;
+        int gates = kind == Kind.LSTM ? 4 : kind == Kind.GRU ? 3 : 1;
+        String direction = a.s("direction", "forward");
+        switch (direction) {
+            case "forward": dirs = 1; reverseOnly = false; break;
+            case "reverse": dirs = 1; reverseOnly = true; break;
+            case "bidirectional": dirs = 2; reverseOnly = false; break;
+            default: throw new IOException(node + ": direction must be forward, reverse or bidirectional, got \""
+                    + direction + "\"");
+        }
+        layout = (int) a.i("layout", 0);
+        if (layout != 0 && layout != 1) throw new IOException(node + ": layout must be 0 or 1, got " + layout);
+        long hs = a.i("hidden_size", -1);
+        if (given.length < 3 || !given[0] || !given[1] || !given[2]) {
+            throw new IOException(node + " needs inputs X, W and R");
+        }
+        int maxInputs = kind == Kind.LSTM ? 8 : 6;
+        if (given.length > maxInputs) throw new IOException(node + ": " + kind + " has at most " + maxInputs + " inputs, got "
+                + given.length);
+        Value w = consts[1], r = consts[2];
+        if (w != null && r != null) {
+            checkWeights(w, r, consts.length > 3 ? consts[3] : null, kind == Kind.LSTM && consts.length > 7
+                    ? consts[7] : null, gates);
+            hidden = r.shape[2];
+        } else {
+            if (hs <= 0) throw new IOException(node + ": W and R are graph inputs, so hidden_size must be given");
+            hidden = (int) hs;
+        }
+        if (hs >= 0 && hs != hidden) {
+            throw new IOException(node + ": hidden_size " + hs + " but R is " + Arrays.toString(r.shape));
+        }
+        reset = kind == Kind.GRU && a.i("linear_before_reset", 0) == 0 ? Gru.Reset.BEFORE : Gru.Reset.AFTER;
+        if (kind == Kind.GRU) {
+            long lbr = a.i("linear_before_reset", 0);
+            if (lbr != 0 && lbr != 1) throw new IOException(node + ": linear_before_reset must be 0 or 1, got " + lbr);
+        }
+        // The ONNX features the native kernels of this build do not have are refused, never approximated.
+        if (reverseOnly) throw unsupported("direction=reverse");
+        if (a.has("clip")) throw unsupported("clip=" + a.f("clip", 0f));
+        if (kind == Kind.LSTM && a.i("input_forget", 0) != 0) throw unsupported("input_forget=1");
+        if (kind == Kind.LSTM && consts.length > 7 && consts[7] != null && !allZero(consts[7])) {
+            throw unsupported("peepholes P");
+        }
+        if (kind == Kind.LSTM && given.length > 7 && given[7] && consts[7] == null) {
+            throw unsupported("peepholes P (a graph input)");
+        }
+        rnnActivation = activations(a, gates);
+        for (String extra : a.names()) {
+            if (!List.of("activation_alpha", "activation_beta", "activations", "clip", "direction", "hidden_size",
+                    "input_forget", "layout", "linear_before_reset").contains(extra)) {
+                throw new IOException(node + ": unknown attribute " + extra + " for " + kind);
+            }
+        }
+        boolean weightsConst = w != null && r != null && (given.length <= 3 || !given[3] || consts[3] != null)
+                && (given.length <= 7 || !given[7] || consts[7] != null);
+        prepared = weightsConst ? build(consts) : null;
+    }
+
+    private IOException unsupported(String what) {
+        return new IOException(node + ": " + kind + " with " + what + " needs kernels this build of jrnn does not have "
+                + "(supported: forward and bidirectional directions, no clip, no input_forget, no peepholes, the "
+                + "default activations, and Relu for RNN)");
+    }
+
+    private static boolean allZero(Value v) {
+        for (float x : v.asFloats()) if (x != 0f) return false;
+        return true;
+    }
+
+    private Activation activations(Attrs a, int gates) throws IOException {
+        String[] acts = a.strings("activations");
+        String[] dflt = kind == Kind.LSTM ? new String[] {"sigmoid", "tanh", "tanh"}
+                : kind == Kind.GRU ? new String[] {"sigmoid", "tanh"} : new String[] {"tanh"};
+        if (acts == null) return Activation.TANH;
+        if (acts.length != dflt.length * dirs) {
+            throw new IOException(node + ": activations must list " + dflt.length * dirs + " functions (" + dflt.length
+                    + " per direction), got " + acts.length);
+        }
+        Activation rnn = null;
+        for (int d = 0; d < dirs; d++) {
+            for (int k = 0; k < dflt.length; k++) {
+                String s = acts[d * dflt.length + k].toLowerCase(Locale.ROOT);
+                if (kind == Kind.RNN && (s.equals("tanh") || s.equals("relu"))) {
+                    Activation act = s.equals("tanh") ? Activation.TANH : Activation.RELU;
+                    if (rnn != null && rnn != act) throw unsupported("different activations per direction");
+                    rnn = act;
+                } else if (!s.equals(dflt[k])) {
+                    throw unsupported("activations " + Arrays.toString(acts));
+                }
+            }
+        }
+        return rnn == null ? Activation.TANH : rnn;
+    }
+
+    private void checkWeights(Value w, Value r, Value b, Value p, int gates) throws IOException {
+        if (!w.isFloat() || !r.isFloat()) throw new IOException(node + ": W and R must be float tensors");
+        if (r.rank() != 3 || r.shape[0] != dirs || r.shape[2] < 1 || r.shape[1] != gates * r.shape[2]) {
+            throw new IOException(node + ": R must be [" + dirs + ", " + gates + "*hidden_size, hidden_size], got "
+                    + Arrays.toString(r.shape));
+        }
+        int h = r.shape[2];
+        if (w.rank() != 3 || w.shape[0] != dirs || w.shape[1] != gates * h || w.shape[2] < 1) {
+            throw new IOException(node + ": W must be [" + dirs + ", " + gates * h + ", input_size], got "
+                    + Arrays.toString(w.shape));
+        }
+        if (b != null && (!b.isFloat() || !Arrays.equals(b.shape, new int[] {dirs, 2 * gates * h}))) {
+            throw new IOException(node + ": B must be [" + dirs + ", " + 2 * gates * h + "], got " + b);
+        }
+        if (p != null && (!p.isFloat() || !Arrays.equals(p.shape, new int[] {dirs, 3 * h}))) {
+            throw new IOException(node + ": P must be [" + dirs + ", " + 3 * h + "], got " + p);
+        }
+    }
+
+    /** ONNX gate block order → PyTorch's: for each PyTorch block, the ONNX block it comes from. */
+    private int[] order() {
+        switch (kind) {
+            case LSTM: return new int[] {0, 2, 3, 1}; // i,f,g,o from i,o,f,c
+            case GRU: return new int[] {1, 0, 2};     // r,z,n from z,r,h
+            default: return new int[] {0};
+        }
+    }
+
+    /** Rows [d][block order][h][cols] of an ONNX [D, G*H, cols] array (offset within the direction's slice). */
+    private static float[] reorder(float[] src, int base, int[] order, int h, int cols) {
+        float[] out = new float[order.length * h * cols];
+        for (int g = 0; g < order.length; g++) {
+            System.arraycopy(src, base + order[g] * h * cols, out, g * h * cols, h * cols);
+        }
+        return out;
+    }
+
+    /** The weights in PyTorch's names and layouts → a one-layer jrnn layer. */
+    private RecurrentLayer build(Value[] in) {
+        Value w = in[1], r = in[2];
+        Value b = in.length > 3 ? in[3] : null;
+        Value p = kind == Kind.LSTM && in.length > 7 ? in[7] : null;
+        int gates = order().length, h = hidden, inSize = w.shape[2];
+        Map<String, Tensor> map = new HashMap<>();
+        try {
+            for (int d = 0; d < dirs; d++) {
+                String sfx = d == 1 ? "_reverse" : "";
+                map.put("weight_ih_l0" + sfx, Tensor.of(reorder(w.f, d * gates * h * inSize, order(), h, inSize),
+                        gates * h, inSize));
+                map.put("weight_hh_l0" + sfx, Tensor.of(reorder(r.f, d * gates * h * h, order(), h, h), gates * h, h));
+                if (b != null) {
+                    map.put("bias_ih_l0" + sfx, Tensor.of(reorder(b.f, d * 2 * gates * h, order(), h, 1), gates * h));
+                    map.put("bias_hh_l0" + sfx, Tensor.of(reorder(b.f, d * 2 * gates * h + gates * h, order(), h, 1),
+                            gates * h));
+                }
+                if (p != null && !allZero(p)) {
+                    // ONNX i,o,f → jrnn i,f,o
+                    map.put("weight_p_l0" + sfx, Tensor.of(reorder(p.f, d * 3 * h, new int[] {0, 2, 1}, h, 1), 3 * h));
+                }
+            }
+            try (StateDict sd = StateDict.of(map)) {
+                switch (kind) {
+                    case LSTM: return Lstm.load(sd, "", precision);
+                    case GRU: return Gru.load(sd, "", reset, precision);
+                    default: return Rnn.load(sd, "", rnnActivation, precision);
+                }
+            }
+        } finally {
+            for (Tensor t : map.values()) t.close();
+        }
+    }
+
+    @Override
+    boolean foldable() {
+        return false;
+    }
+
+    @Override
+    String describe() {
+        String what = kind == Kind.LSTM ? "Lstm" : kind == Kind.GRU ? "Gru(reset " + reset + ")" : "Rnn(" + rnnActivation
+                + ")";
+        return "jrnn " + what + ", " + (dirs == 2 ? "bidirectional" : reverseOnly ? "reverse" : "forward") + ", hidden "
+                + hidden + ", layout " + layout + (prepared == null ? ", weights from graph inputs (packed per run)" : "");
+    }
+
+    @Override
+    Value[] apply(Value[] in) {
+        Value x = in[0];
+        if (x == null || !x.isFloat() || x.rank() != 3) {
+            throw new IllegalArgumentException(node + ": X must be a float tensor of rank 3 ("
+                    + (layout == 0 ? "[seq_length, batch_size, input_size]" : "[batch_size, seq_length, input_size]")
+                    + "), got " + x);
+        }
+        RecurrentLayer layer = prepared;
+        if (layer == null) {
+            if (in[1] == null || in[2] == null) throw new IllegalArgumentException(node + ": W and R are missing");
+            Value p = kind == Kind.LSTM && in.length > 7 ? in[7] : null;
+            try {
+                checkWeights(in[1], in[2], in.length > 3 ? in[3] : null, p, order().length);
+            } catch (IOException e) {
+                throw new IllegalArgumentException(e.getMessage());
+            }
+            if (in[2].shape[2] != hidden) throw new IllegalArgumentException(node + ": hidden_size " + hidden
+                    + " but R is " + Arrays.toString(in[2].shape));
+            if (p != null && !allZero(p)) throw new IllegalArgumentException(unsupported("peepholes P").getMessage());
+            layer = build(in);
+        }
+        try {
+            return forward(layer, in, x);
+        } finally {
+            if (layer != prepared) layer.close();
+        }
+    }
+
+    private Value[] forward(RecurrentLayer layer, Value[] in, Value x) {
+        int t = layout == 0 ? x.shape[0] : x.shape[1], batch = layout == 0 ? x.shape[1] : x.shape[0];
+        if (x.shape[2] != layer.inputSize()) {
+            throw new IllegalArgumentException(node + ": X is " + Arrays.toString(x.shape) + " but W takes input_size "
+                    + layer.inputSize());
+        }
+        int[] lengths = null;
+        Value sl = in.length > 4 ? in[4] : null;
+        if (sl != null) {
+            if (sl.isFloat() || sl.rank() != 1 || sl.shape[0] != batch) {
+                throw new IllegalArgumentException(node + ": sequence_lens must be int [" + batch + "], got " + sl);
+            }
+            lengths = new int[batch];
+            for (int k = 0; k < batch; k++) {
+                long v = sl.i[k];
+                if (v < 0 || v > t) throw new IllegalArgumentException(node + ": sequence_lens[" + k + "] = " + v
+                        + " is outside [0, " + t + "]");
+                lengths[k] = (int) v;
+            }
+        }
+        Tensor xt = null, h0 = null, c0 = null;
+        RecurrentOutput out = null;
+        try {
+            xt = Tensor.of(x.f, x.shape);
+            h0 = state(in.length > 5 ? in[5] : null, batch, "initial_h");
+            c0 = kind == Kind.LSTM ? state(in.length > 6 ? in[6] : null, batch, "initial_c") : null;
+            out = layout == 0 ? layer.forward(xt, lengths, h0, c0) : layer.forwardBatchFirst(xt, lengths, h0, c0);
+            Value[] res = new Value[wantOut.length];
+            if (wantOut.length > 0 && wantOut[0]) {
+                float[] y = out.output().toArray();
+                if (layout == 1) {
+                    res[0] = Value.floats(new int[] {batch, t, dirs, hidden}, y);
+                } else if (dirs == 1) {
+                    res[0] = Value.floats(new int[] {t, 1, batch, hidden}, y);
+                } else {
+                    res[0] = Ops.transpose(Value.floats(new int[] {t, batch, dirs, hidden}, y), new int[] {0, 2, 1, 3},
+                            node);
+                }
+            }
+            if (wantOut.length > 1 && wantOut[1]) res[1] = stateOut(out.hn().toArray(), batch);
+            if (wantOut.length > 2 && wantOut[2]) res[2] = stateOut(out.cn().toArray(), batch);
+            return res;
+        } finally {
+            if (out != null) out.close();
+            if (xt != null) xt.close();
+            if (h0 != null) h0.close();
+            if (c0 != null) c0.close();
+        }
+    }
+
+    /** An initial state in ONNX's layout → jrnn's [D, B, H]. */
+    private Tensor state(Value v, int batch, String name) {
+        if (v == null) return null;
+        int[] want = layout == 0 ? new int[] {dirs, batch, hidden} : new int[] {batch, dirs, hidden};
+        if (!v.isFloat() || !Arrays.equals(v.shape, want)) {
+            throw new IllegalArgumentException(node + ": " + name + " must be float " + Arrays.toString(want) + ", got " + v);
+        }
+        Value s = layout == 0 ? v : Ops.transpose(v, new int[] {1, 0, 2}, node);
+        return Tensor.of(s.f, dirs, batch, hidden);
+    }
+
+    /** jrnn's [D, B, H] → ONNX's layout. */
+    private Value stateOut(float[] s, int batch) {
+        Value v = Value.floats(new int[] {dirs, batch, hidden}, s);
+        return layout == 0 ? v : Ops.transpose(v, new int[] {1, 0, 2}, node);
+    }
+
+    @Override
+    public void close() {
+        if (prepared != null) prepared.close();
+    }
+}
