@@ -64,6 +64,36 @@ inline float bf16_to_f32(uint16_t b) {
 void* aligned_alloc64(size_t bytes);  // nullptr on failure; release with aligned_free
 void aligned_free(void* p);
 
+// ---- ONNX-style cell options (jrnn.h, jrnn_rnn_set_options): what the general cell passes take ----
+// Activation functions, values as JRNN_FN_*.
+enum Act : int32_t {
+    kActSigmoid = 0,
+    kActTanh = 1,
+    kActRelu = 2,
+    kActHardSigmoid = 3,     // min(max(alpha*x + beta, 0), 1)
+    kActElu = 4,             // x >= 0 ? x : alpha*(e^x - 1)
+    kActSoftsign = 5,        // x / (1 + |x|)
+    kActSoftplus = 6,        // log(1 + e^x), computed as max(x, 0) + log1p(e^-|x|)
+    kActAffine = 7,          // alpha*x + beta
+    kActLeakyRelu = 8,       // x >= 0 ? x : alpha*x
+    kActThresholdedRelu = 9, // x > alpha ? x : 0
+    kActScaledTanh = 10,     // alpha*tanh(beta*x)
+    kActCount = 11,
+};
+struct ActFn {
+    int32_t kind = kActSigmoid;
+    float alpha = 0.0f, beta = 0.0f;
+};
+// One direction's options: clip (0 = none) bounds every gate activation's input after biases and peepholes;
+// f, g, h as ONNX names them (LSTM f gates i,f,o, g the candidate, h of the cell state; GRU f gates r,z, g the
+// candidate; RNN f); input_forget: LSTM f = 1 - i; peep: LSTM [3*H] peepholes i, f, o or nullptr.
+struct CellOptions {
+    float clip = 0.0f;
+    bool input_forget = false;
+    ActFn f, g, h;
+    const float* peep = nullptr;
+};
+
 // The kernel set of one ISA.
 struct KernelTable {
     const char* name;
@@ -147,6 +177,26 @@ struct KernelTable {
                                 int64_t ldgh, const float* z, float* h, const uint8_t* active);
     void (*rnn_cell_cols_f32)(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
                               int64_t ldgh, float* h, const uint8_t* active, bool relu);
+
+    // ---- the general cell passes (ONNX-style options, see CellOptions), columns [j0, j1), else as above:
+    // LSTM: i = f(clip(gx_i + gh_i + p_i*c)), f = 1 - i (input_forget) or f(clip(gx_f + gh_f + p_f*c)),
+    // g = g(clip(gx_g + gh_g)), c' = f*c + i*g, o = f(clip(gx_o + gh_o + p_o*c')), h = o*h(c') (c' unclipped).
+    void (*lstm_cell_ex_cols_f32)(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                                  int64_t ldgh, float* c, float* h, const uint8_t* active, const CellOptions& o);
+    // GRU reset after: r, z = f(clip(gx + gh)), n = g(clip(gx_n + r*(gh_n + b_hn))), h = (1-z)*n + z*h.
+    void (*gru_cell_ex_cols_f32)(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                                 int64_t ldgh, const float* b_hn, float* h, const uint8_t* active,
+                                 const CellOptions& o);
+    // GRU reset before: phase 1 r, z = f(clip(gx + gh)), rh = r*h; phase 2 n = g(clip(gx_n + ghn)), blend.
+    void (*gru_gates_ex_cols_f32)(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                                  int64_t ldgh, const float* h, float* z, float* rh, const uint8_t* active,
+                                  const CellOptions& o);
+    void (*gru_update_ex_cols_f32)(int B, int H, int j0, int j1, const float* gx_n, int64_t ldgx, const float* ghn,
+                                   int64_t ldgh, const float* z, float* h, const uint8_t* active,
+                                   const CellOptions& o);
+    // Elman: h = f(clip(gx + gh)).
+    void (*rnn_cell_ex_cols_f32)(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                                 int64_t ldgh, float* h, const uint8_t* active, const CellOptions& o);
 
     // True when gemm_packed_f32's result for a row of x never depends on B, on the row's position or on which
     // panels a call covers (each output one sum in one fixed order): what batch-invariant serving needs.

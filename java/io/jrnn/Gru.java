@@ -22,8 +22,8 @@ public final class Gru extends NativeRecurrent {
 
     private final Reset reset;
 
-    private Gru(StateDict sd, String prefix, Reset reset, Precision precision) {
-        super(sd, prefix, Cell.GRU, reset == Reset.BEFORE ? JrnnNative.GRU_RESET_BEFORE : 0, precision);
+    private Gru(StateDict sd, String prefix, Reset reset, RecurrentOptions options, Precision precision) {
+        super(sd, prefix, Cell.GRU, reset == Reset.BEFORE ? JrnnNative.GRU_RESET_BEFORE : 0, options, precision);
         this.reset = reset;
     }
 
@@ -44,8 +44,16 @@ public final class Gru extends NativeRecurrent {
 
     /** Loads a GRU with the given reset placement and weight precision. */
     public static Gru load(StateDict sd, String prefix, Reset reset, Precision precision) {
+        return load(sd, prefix, reset, RecurrentOptions.defaults(), precision);
+    }
+
+    /**
+     * Loads a GRU with the given reset placement and ONNX-style options (reverse, clip, activations f, g; see
+     * {@link RecurrentOptions}; inputForget is LSTM-only), applied to every layer, in the given precision.
+     */
+    public static Gru load(StateDict sd, String prefix, Reset reset, RecurrentOptions options, Precision precision) {
         if (reset == null) throw new IllegalArgumentException("reset must not be null");
-        return new Gru(sd, prefix, reset, precision);
+        return new Gru(sd, prefix, reset, options, precision);
     }
 
     public Reset reset() {

@@ -11,6 +11,10 @@ import io.jrnn.internal.JrnnNative;
  * ({@code rnn.weight_ih_l0}, {@code rnn.weight_hh_l0_reverse}, {@code rnn.weight_hr_l0}, ...). Biases are optional
  * ({@code bias=False}).
  *
+ * <p>Peepholes (ONNX's {@code P}): when the state dict holds {@code weight_p_l<k>} (and {@code weight_p_l<k>_reverse}),
+ * each of shape {@code [3*hidden_size]} in jrnn's gate order (i, f, o) — ONNX stacks them (i, o, f) — then
+ * {@code i = σ(… + p_i∘c_{t-1})}, {@code f = σ(… + p_f∘c_{t-1})}, {@code o = σ(… + p_o∘c_t)}. Not with proj_size.
+ *
  * <p>Thread safety: immutable once loaded; share one instance across threads (see {@link RecurrentLayer}).
  */
 public final class Lstm extends NativeRecurrent {
@@ -25,9 +29,9 @@ public final class Lstm extends NativeRecurrent {
 
     private final Candidate candidate;
 
-    private Lstm(StateDict sd, String prefix, Candidate candidate, Precision precision) {
+    private Lstm(StateDict sd, String prefix, Candidate candidate, RecurrentOptions options, Precision precision) {
         super(sd, prefix, Cell.LSTM,
-                candidate == Candidate.SIGMOID ? JrnnNative.LSTM_SIGMOID_CANDIDATE : 0, precision);
+                candidate == Candidate.SIGMOID ? JrnnNative.LSTM_SIGMOID_CANDIDATE : 0, options, precision);
         this.candidate = candidate;
     }
 
@@ -49,7 +53,16 @@ public final class Lstm extends NativeRecurrent {
     /** Loads an LSTM with the given candidate activation and weight precision. */
     public static Lstm load(StateDict sd, String prefix, Candidate candidate, Precision precision) {
         if (candidate == null) throw new IllegalArgumentException("candidate must not be null");
-        return new Lstm(sd, prefix, candidate, precision);
+        return new Lstm(sd, prefix, candidate, RecurrentOptions.defaults(), precision);
+    }
+
+    /**
+     * Loads an LSTM with ONNX-style options (reverse, clip, input_forget, activations f, g, h; see
+     * {@link RecurrentOptions}), applied to every layer, with its weight matrices in the given precision. The
+     * candidate is tanh unless the options' activations say otherwise.
+     */
+    public static Lstm load(StateDict sd, String prefix, RecurrentOptions options, Precision precision) {
+        return new Lstm(sd, prefix, Candidate.TANH, options, precision);
     }
 
     /** proj_size (0 when the LSTM has no projection). */

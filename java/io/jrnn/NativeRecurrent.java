@@ -28,10 +28,19 @@ abstract class NativeRecurrent implements RecurrentLayer {
     final Precision precision;
     private final long weightBytes;
 
+    final RecurrentOptions options;
+    final boolean peepholes;
+
     NativeRecurrent(StateDict sd, String prefix, Cell cell, int flags, Precision precision) {
+        this(sd, prefix, cell, flags, RecurrentOptions.defaults(), precision);
+    }
+
+    NativeRecurrent(StateDict sd, String prefix, Cell cell, int flags, RecurrentOptions options, Precision precision) {
         if (sd == null) throw new IllegalArgumentException("state dict must not be null");
         if (precision == null) throw new IllegalArgumentException("precision must not be null");
+        if (options == null) throw new IllegalArgumentException("options must not be null (RecurrentOptions.defaults() for none)");
         this.precision = precision;
+        this.options = options;
         if (prefix == null) throw new IllegalArgumentException("prefix must not be null (use \"\" for none)");
         this.cell = cell;
         this.kind = cell.kind();
@@ -76,6 +85,13 @@ abstract class NativeRecurrent implements RecurrentLayer {
         }
         this.outputSize = projSize > 0 ? projSize : hiddenSize;
         final boolean bias = sd.contains(p + "bias_ih_l0");
+        final String p0 = p + "weight_p_l0";
+        this.peepholes = cell == Cell.LSTM && sd.contains(p0);
+        if (peepholes && projSize > 0) {
+            throw new IllegalArgumentException(p0 + " (peepholes) with " + hr0 + " (proj_size " + projSize
+                    + "): an LSTM with both is not supported");
+        }
+        checkOptions(options);
 
         if (precision == Precision.INT8) {
             int widest = Math.max(inputSize, Math.max(numDirections * outputSize, hiddenSize));
@@ -93,6 +109,7 @@ abstract class NativeRecurrent implements RecurrentLayer {
         }
         try {
             check(JrnnNative.jrnn_rnn_set_precision(h, precision.nativeId()), "setting precision " + precision);
+            setOptions(h, options);
             final int gh = gates * hiddenSize;
             for (int l = 0; l < numLayers; l++) {
                 final int in = l == 0 ? inputSize : numDirections * outputSize;
@@ -103,10 +120,16 @@ abstract class NativeRecurrent implements RecurrentLayer {
                          Tensor bih = bias ? load(sd, Weights.recurrent(prefix, "bias_ih", l, d), gh) : null;
                          Tensor bhh = bias ? load(sd, Weights.recurrent(prefix, "bias_hh", l, d), gh) : null;
                          Tensor whr = projSize > 0 ? load(sd, Weights.recurrent(prefix, "weight_hr", l, d), projSize,
-                                 hiddenSize) : null) {
+                                 hiddenSize) : null;
+                         Tensor wp = peepholes ? load(sd, Weights.recurrent(prefix, "weight_p", l, d), 3 * hiddenSize)
+                                 : null) {
                         int rc = JrnnNative.jrnn_rnn_set_weights(h, l, d, wih.pointer(), whh.pointer(), ptr(bih),
                                 ptr(bhh), ptr(whr));
                         check(rc, "loading " + p + "*" + sfx);
+                        if (wp != null) {
+                            check(JrnnNative.jrnn_rnn_set_peepholes(h, l, d, wp.pointer()), "loading " + p
+                                    + "weight_p" + sfx);
+                        }
                     }
                 }
             }
@@ -155,8 +178,9 @@ abstract class NativeRecurrent implements RecurrentLayer {
             if (!m.matches()) continue;
             long layer = Long.parseLong(m.group(3).length() > 9 ? "999999999" : m.group(3));
             boolean used = layer < numLayers && (m.group(4) == null || numDirections == 2)
-                    && (m.group(1).equals("weight") || bias)
-                    && (!m.group(2).equals("hr") || projSize > 0);
+                    && (m.group(1).equals("weight") ? true : bias && !m.group(2).equals("hr") && !m.group(2).equals("p"))
+                    && (!m.group(2).equals("hr") || projSize > 0)
+                    && (!m.group(2).equals("p") || peepholes);
             if (!used) unused.add(name);
             beyond |= layer >= numLayers;
         }
@@ -205,6 +229,61 @@ abstract class NativeRecurrent implements RecurrentLayer {
         if (names.isEmpty()) return "no tensors";
         List<String> shown = names.subList(0, Math.min(10, names.size()));
         return names.size() + " tensors: " + String.join(", ", shown) + (names.size() > 10 ? ", ..." : "");
+    }
+
+    /** The number of activation functions ONNX lists per direction for this cell: LSTM 3, GRU 2, RNN 1. */
+    private int activationsPerDirection() {
+        return cell == Cell.LSTM ? 3 : cell == Cell.GRU ? 2 : 1;
+    }
+
+    /** Rejects options this layer's cell or weights cannot take, naming what was expected and found. */
+    private void checkOptions(RecurrentOptions o) {
+        if (o.inputForget() && cell != Cell.LSTM) {
+            throw new IllegalArgumentException("inputForget couples an LSTM's input and forget gates, but this is "
+                    + article(kind) + " " + kind);
+        }
+        if (o.reverse() && numDirections == 2) {
+            throw new IllegalArgumentException("reverse makes a unidirectional " + kind + " run backwards, but "
+                    + source.replace("weight_ih_l0", "weight_ih_l0_reverse") + " makes this one bidirectional");
+        }
+        int n = o.activations().size();
+        int per = activationsPerDirection();
+        if (n != 0 && n != per * numDirections) {
+            throw new IllegalArgumentException("activations: " + article(kind) + " " + kind + " takes " + per
+                    + " per direction (" + (cell == Cell.LSTM ? "f, g, h" : cell == Cell.GRU ? "f, g" : "f")
+                    + "), so " + per * numDirections + " for this " + (numDirections == 2 ? "bidirectional" :
+                    "unidirectional") + " one (from " + source + "), got " + n);
+        }
+    }
+
+    /** Hands the options to the native stack (before any weights). */
+    private void setOptions(JrnnNative.RnnHandle h, RecurrentOptions o) {
+        if (o.isDefault()) return;
+        int n = o.activations().size();
+        int[] kinds = new int[Math.max(n, 1)];
+        float[] alpha = new float[Math.max(n, 1)], beta = new float[Math.max(n, 1)];
+        for (int i = 0; i < n; i++) {
+            RecurrentOptions.Fn f = o.activations().get(i);
+            kinds[i] = f.kind().ordinal();
+            alpha[i] = f.alpha();
+            beta[i] = f.beta();
+        }
+        try (IntPointer kp = new IntPointer(kinds); FloatPointer ap = new FloatPointer(alpha);
+             FloatPointer bp = new FloatPointer(beta)) {
+            check(JrnnNative.jrnn_rnn_set_options(h, (o.reverse() ? JrnnNative.RNN_REVERSE : 0)
+                    | (o.inputForget() ? JrnnNative.RNN_INPUT_FORGET : 0), o.clip(), n, kp, ap, bp),
+                    "setting options " + o);
+        }
+    }
+
+    /** The ONNX-style options this layer was loaded with ({@link RecurrentOptions#defaults()} unless given). */
+    public RecurrentOptions options() {
+        return options;
+    }
+
+    /** True when this LSTM has peepholes ({@code weight_p_l<k>} tensors). */
+    public boolean hasPeepholes() {
+        return peepholes;
     }
 
     // ---- calls ----
@@ -296,6 +375,10 @@ abstract class NativeRecurrent implements RecurrentLayer {
         if (numDirections != 1) {
             throw new IllegalArgumentException("streaming needs a unidirectional " + kind
                     + " (the reverse direction reads the future); this one is bidirectional");
+        }
+        if (options.reverse()) {
+            throw new IllegalArgumentException("streaming needs a forward " + kind
+                    + " (a reverse one reads the future); this one was loaded with reverse");
         }
         if (batch < 1) throw new IllegalArgumentException("batch must be >= 1, got " + batch);
         checkOptional("h0", h0, numLayers, batch, outputSize);
@@ -504,6 +587,7 @@ abstract class NativeRecurrent implements RecurrentLayer {
     @Override
     public String toString() {
         return kind + "(input_size=" + inputSize + ", hidden_size=" + hiddenSize + ", num_layers=" + numLayers
-                + (projSize > 0 ? ", proj_size=" + projSize : "") + (numDirections == 2 ? ", bidirectional" : "") + ")";
+                + (projSize > 0 ? ", proj_size=" + projSize : "") + (numDirections == 2 ? ", bidirectional" : "")
+                + (peepholes ? ", peepholes" : "") + (options.isDefault() ? "" : ", " + options) + ")";
     }
 }

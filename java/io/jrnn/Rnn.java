@@ -1,6 +1,6 @@
 package io.jrnn;
 
-import io.jrnn.internal.JrnnNative;
+import java.util.List;
 
 /**
  * A stack of Elman RNN layers computing what {@code torch.nn.RNN} computes:
@@ -13,8 +13,8 @@ import io.jrnn.internal.JrnnNative;
 public final class Rnn extends NativeRecurrent {
     private final Activation activation;
 
-    private Rnn(StateDict sd, String prefix, Activation activation, Precision precision) {
-        super(sd, prefix, activation == Activation.RELU ? Cell.RNN_RELU : Cell.RNN_TANH, 0, precision);
+    private Rnn(StateDict sd, String prefix, Activation activation, RecurrentOptions options, Precision precision) {
+        super(sd, prefix, activation == Activation.RELU ? Cell.RNN_RELU : Cell.RNN_TANH, 0, options, precision);
         this.activation = activation;
     }
 
@@ -26,7 +26,18 @@ public final class Rnn extends NativeRecurrent {
     /** Loads a PyTorch RNN with the given activation and its weight matrices in the given precision (SPEC §1.5). */
     public static Rnn load(StateDict sd, String prefix, Activation activation, Precision precision) {
         if (activation == null) throw new IllegalArgumentException("activation must not be null");
-        return new Rnn(sd, prefix, activation, precision);
+        return new Rnn(sd, prefix, activation, RecurrentOptions.defaults(), precision);
+    }
+
+    /**
+     * Loads an RNN with ONNX-style options (reverse, clip, activation f; see {@link RecurrentOptions}), applied to
+     * every layer, in the given precision. f is the options' activation (per direction), tanh when they give none.
+     */
+    public static Rnn load(StateDict sd, String prefix, RecurrentOptions options, Precision precision) {
+        if (options == null) throw new IllegalArgumentException("options must not be null");
+        List<RecurrentOptions.Fn> a = options.activations();
+        boolean allRelu = !a.isEmpty() && a.stream().allMatch(f -> f.kind() == RecurrentOptions.Kind.RELU);
+        return new Rnn(sd, prefix, allRelu ? Activation.RELU : Activation.TANH, options, precision);
     }
 
     /** Loads a tanh RNN (PyTorch's default). */
@@ -34,6 +45,10 @@ public final class Rnn extends NativeRecurrent {
         return load(sd, prefix, Activation.TANH);
     }
 
+    /**
+     * TANH or RELU as loaded; an RNN loaded with {@link RecurrentOptions} reports RELU when every direction's f is
+     * ReLU, else TANH (its {@link #options()} hold the functions).
+     */
     public Activation activation() {
         return activation;
     }

@@ -98,6 +98,32 @@ JRNN_API void jrnn_rnn_destroy(jrnn_rnn* rnn);
  * <= JRNN_INT8_MAX_K (JRNN_ERR_ARG otherwise). */
 JRNN_API int jrnn_rnn_set_precision(jrnn_rnn* rnn, int precision);
 JRNN_API int jrnn_rnn_precision(const jrnn_rnn* rnn);
+/* ONNX-style options (set before any jrnn_rnn_set_weights, JRNN_ERR_STATE after; the defaults are PyTorch's):
+ * flags: JRNN_RNN_REVERSE (a unidirectional stack running each sequence from its last valid step to its first,
+ * as a bidirectional stack's reverse direction; no jrnn_rnn_step), JRNN_RNN_INPUT_FORGET (LSTM: f = 1 - i).
+ * clip: 0 = none, else every gate activation's input (after biases and peepholes) is bounded to [-clip, clip]
+ * (LSTM i, f, g, o; GRU r, z and the whole candidate sum; RNN's pre-activation), as ONNX Runtime's CPU kernels.
+ * n_act activation functions (JRNN_FN_*) with alpha[i], beta[i] in ONNX order: LSTM f, g, h; GRU f, g; RNN f;
+ * per direction, forward's then reverse's (n_act == 0: the cell's defaults, else exactly G' * D with G' = 3, 2,
+ * 1). JRNN_ERR_ARG on anything else. */
+#define JRNN_RNN_REVERSE 1
+#define JRNN_RNN_INPUT_FORGET 2
+#define JRNN_FN_SIGMOID 0
+#define JRNN_FN_TANH 1
+#define JRNN_FN_RELU 2
+#define JRNN_FN_HARD_SIGMOID 3   /* min(max(alpha*x + beta, 0), 1) */
+#define JRNN_FN_ELU 4            /* x >= 0 ? x : alpha*(e^x - 1) */
+#define JRNN_FN_SOFTSIGN 5       /* x / (1 + |x|) */
+#define JRNN_FN_SOFTPLUS 6       /* log(1 + e^x) */
+#define JRNN_FN_AFFINE 7         /* alpha*x + beta */
+#define JRNN_FN_LEAKY_RELU 8     /* x >= 0 ? x : alpha*x */
+#define JRNN_FN_THRESHOLDED_RELU 9 /* x > alpha ? x : 0 */
+#define JRNN_FN_SCALED_TANH 10   /* alpha*tanh(beta*x) */
+JRNN_API int jrnn_rnn_set_options(jrnn_rnn* rnn, int flags, float clip, int n_act, const int32_t* kinds,
+                                  const float* alpha, const float* beta);
+/* LSTM peepholes of one layer and direction, p[3*H] in gate order i, f, o (set after its weights; not with
+ * proj_size): i = f(.. + p_i*c_{t-1}), f = f(.. + p_f*c_{t-1}), o = f(.. + p_o*c_t). */
+JRNN_API int jrnn_rnn_set_peepholes(jrnn_rnn* rnn, int layer, int direction, const float* p);
 /* Bytes of packed weights (scales and row sums included) and folded biases held for the layers set so far. */
 JRNN_API int64_t jrnn_rnn_weight_bytes(const jrnn_rnn* rnn);
 

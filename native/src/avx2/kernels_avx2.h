@@ -54,6 +54,18 @@ JRNN_AVX2 void gru_update_cols_f32(int B, int H, int j0, int j1, const float* gx
                                    int64_t ldgh, const float* z, float* h, const uint8_t* active);
 JRNN_AVX2 void rnn_cell_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
                                  int64_t ldgh, float* h, const uint8_t* active, bool relu);
+// The general cell passes (cells_ex_avx2.cpp; kernels.h has the semantics).
+JRNN_AVX2 void lstm_cell_ex_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                                int64_t ldgh, float* c, float* h, const uint8_t* active, const CellOptions& o);
+JRNN_AVX2 void gru_cell_ex_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                               int64_t ldgh, const float* b_hn, float* h, const uint8_t* active, const CellOptions& o);
+JRNN_AVX2 void gru_gates_ex_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                                int64_t ldgh, const float* h, float* z, float* rh, const uint8_t* active,
+                                const CellOptions& o);
+JRNN_AVX2 void gru_update_ex_cols_f32(int B, int H, int j0, int j1, const float* gx_n, int64_t ldgx, const float* ghn,
+                                 int64_t ldgh, const float* z, float* h, const uint8_t* active, const CellOptions& o);
+JRNN_AVX2 void rnn_cell_ex_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                               int64_t ldgh, float* h, const uint8_t* active, const CellOptions& o);
 
 // ---- lane masks for tails ----
 

@@ -27,6 +27,11 @@ const KernelTable kTable = {
     .gru_gates_cols_f32 = gru_gates_cols_f32,
     .gru_update_cols_f32 = gru_update_cols_f32,
     .rnn_cell_cols_f32 = rnn_cell_cols_f32,
+    .lstm_cell_ex_cols_f32 = lstm_cell_ex_cols_f32,
+    .gru_cell_ex_cols_f32 = gru_cell_ex_cols_f32,
+    .gru_gates_ex_cols_f32 = gru_gates_ex_cols_f32,
+    .gru_update_ex_cols_f32 = gru_update_ex_cols_f32,
+    .rnn_cell_ex_cols_f32 = rnn_cell_ex_cols_f32,
     .gemm_batch_invariant = false,  // k is unrolled into 1-4 partial sums by the row-block size
 };
 

@@ -18,16 +18,21 @@ void step_lstm(const KernelTable& k, const jrnn_rnn& r, const Direction& d, int 
     recurrent_products(r, d, B, 4, cur, s, u, backward);
     before_cell();
     const bool sig = (r.flags & JRNN_LSTM_SIGMOID_CANDIDATE) != 0;
+    // The fused PyTorch pass, or the general one when ONNX-style options ask for more (same arguments).
+    auto cell = [&](float* hout) {
+        if (r.general) k.lstm_cell_ex_cols_f32(B, H, u.j0, u.j1, gx, ldgx, s.gh, gh, s.c, hout, mask, d.opts);
+        else k.lstm_cell_cols_f32(B, H, u.j0, u.j1, gx, ldgx, s.gh, gh, s.c, hout, mask, sig);
+    };
     if (r.P == 0) {
         JRNN_PROFILE_SCOPE(kCell);
         if (mask) copy_cols(cur, nxt, B, Hout, u);
-        k.lstm_cell_cols_f32(B, H, u.j0, u.j1, gx, ldgx, s.gh, gh, s.c, nxt, mask, sig);
+        cell(nxt);
     } else {
         // h = W_hr (o * tanh(c)): the projection runs on all rows and reads every unit, the state takes
         // the active rows.
         {
             JRNN_PROFILE_SCOPE(kCell);
-            k.lstm_cell_cols_f32(B, H, u.j0, u.j1, gx, ldgx, s.gh, gh, s.c, s.hraw, mask, sig);
+            cell(s.hraw);
         }
         if (sh.bar) {
             JRNN_PROFILE_SCOPE(kBarrier);

@@ -19,7 +19,8 @@ void step_rnn(const KernelTable& k, const jrnn_rnn& r, const Direction& d, int B
     {
         JRNN_PROFILE_SCOPE(kCell);
         if (mask) copy_cols(cur, nxt, B, Hout, u);
-        k.rnn_cell_cols_f32(B, H, u.j0, u.j1, gx, ldgx, s.gh, gh, nxt, mask, r.cell == JRNN_CELL_RNN_RELU);
+        if (r.general) k.rnn_cell_ex_cols_f32(B, H, u.j0, u.j1, gx, ldgx, s.gh, gh, nxt, mask, d.opts);
+        else k.rnn_cell_cols_f32(B, H, u.j0, u.j1, gx, ldgx, s.gh, gh, nxt, mask, r.cell == JRNN_CELL_RNN_RELU);
     }
 }
 

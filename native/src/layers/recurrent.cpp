@@ -29,6 +29,10 @@
 #include "layers/recurrent.h"
 #include "layers/workspace.h"
 
+static_assert(JRNN_FN_SIGMOID == jrnn::kActSigmoid && JRNN_FN_RELU == jrnn::kActRelu &&
+                  JRNN_FN_SCALED_TANH == jrnn::kActScaledTanh && JRNN_FN_SCALED_TANH + 1 == jrnn::kActCount,
+              "JRNN_FN_* and jrnn::Act must agree");
+
 namespace jrnn {
 
 namespace {
@@ -138,6 +142,33 @@ void fold_biases(const jrnn_rnn& r, const float* b_ih, const float* b_hh, float*
         bias[j] = (b_ih ? b_ih[j] : 0.0f) + (inside_reset ? 0.0f : hh);
         if (inside_reset) b_hn[j - 2 * r.H] = hh;
     }
+}
+
+// One direction's CellOptions from the stack's options (peepholes come later, per direction); defaults_only: the
+// cell's PyTorch activations whatever the options say.
+CellOptions direction_options(const jrnn_rnn& r, int dir, bool defaults_only = false) {
+    CellOptions o;
+    o.clip = r.clip;
+    o.input_forget = r.input_forget;
+    const ActFn sig{kActSigmoid, 0.0f, 0.0f}, tanh{kActTanh, 0.0f, 0.0f};
+    if (r.lstm()) {
+        o.f = sig;
+        o.g = (r.flags & JRNN_LSTM_SIGMOID_CANDIDATE) ? sig : tanh;
+        o.h = tanh;
+    } else if (r.gru()) {
+        o.f = sig;
+        o.g = tanh;
+    } else {
+        o.f = r.cell == JRNN_CELL_RNN_RELU ? ActFn{kActRelu, 0.0f, 0.0f} : tanh;
+    }
+    if (!defaults_only && !r.acts.empty()) {
+        const int per = r.lstm() ? 3 : r.gru() ? 2 : 1;
+        const ActFn* a = r.acts.data() + static_cast<size_t>(dir) * per;
+        o.f = a[0];
+        if (per > 1) o.g = a[1];
+        if (per > 2) o.h = a[2];
+    }
+    return o;
 }
 
 size_t dir_floats(const jrnn_rnn& r, size_t rows, int B) {
@@ -253,7 +284,9 @@ void run_direction(const ForwardCtx& f, int layer, int dir, const float* in, flo
 
     const int in_size = r.in_size(layer);
     const int64_t ldx_step = static_cast<int64_t>(B) * in_size, ldgx_step = static_cast<int64_t>(B) * gh;
-    auto time_of = [&](int step) { return dir == 0 ? step : T - 1 - step; };
+    // The reverse direction of a bidirectional layer, or the only direction of a reverse stack.
+    const bool backwards = (dir == 1) != r.reverse;
+    auto time_of = [&](int step) { return backwards ? T - 1 - step : step; };
     // gx of step `step`: its own rows of the whole-sequence buffer, or slot step % 2 of the ring.
     auto gx_of = [&](int step) {
         return f.step_inputs ? s.gx + (step & 1) * ldgx_step : s.gx + time_of(step) * ldgx_step;
@@ -286,8 +319,8 @@ void run_direction(const ForwardCtx& f, int layer, int dir, const float* in, flo
         const Share sh = par ? Share{u, o, bar} : Share{Range{0, H}, Range{0, Hout}, nullptr};
         for (int step = 0; step < T; ++step) {
             const int t = time_of(step);
-            // Packed-sequence semantics by masking: a row is active while t < len; the reverse direction thereby
-            // starts each sequence at len-1 from its initial state.
+            // Packed-sequence semantics by masking: a row is active while t < len; the reverse direction (and a
+            // reverse stack) thereby starts each sequence at len-1 from its initial state.
             const int live = f.live[t];
             const uint8_t* mask = live < B ? f.masks + static_cast<int64_t>(t) * B : nullptr;
             const float* cur = s.h[step & 1];
@@ -450,7 +483,58 @@ int jrnn_rnn_set_weights(jrnn_rnn* r, int layer, int direction, const float* w_i
         d = Direction();
         return JRNN_ERR_NOMEM;
     }
+    d.opts = direction_options(*r, direction);
     d.set = true;
+    return JRNN_OK;
+}
+
+int jrnn_rnn_set_options(jrnn_rnn* r, int flags, float clip, int n_act, const int32_t* kinds, const float* alpha,
+                         const float* beta) {
+    using namespace jrnn;
+    if (!r || (flags & ~(JRNN_RNN_REVERSE | JRNN_RNN_INPUT_FORGET)) || !(clip >= 0.0f) || clip > 3.4e38f)
+        return JRNN_ERR_ARG;
+    for (const auto& d : r->dirs)
+        if (d.set) return JRNN_ERR_STATE;
+    const bool reverse = flags & JRNN_RNN_REVERSE, input_forget = flags & JRNN_RNN_INPUT_FORGET;
+    if ((reverse && r->D != 1) || (input_forget && !r->lstm())) return JRNN_ERR_ARG;
+    const int per = r->lstm() ? 3 : r->gru() ? 2 : 1;
+    if (n_act != 0 && (n_act != per * r->D || !kinds || !alpha || !beta)) return JRNN_ERR_ARG;
+    std::vector<ActFn> acts;
+    try {
+        for (int i = 0; i < n_act; ++i) {
+            if (kinds[i] < 0 || kinds[i] >= kActCount) return JRNN_ERR_ARG;
+            acts.push_back(ActFn{kinds[i], alpha[i], beta[i]});
+        }
+    } catch (const std::bad_alloc&) {
+        return JRNN_ERR_NOMEM;
+    }
+    r->reverse = reverse;
+    r->input_forget = input_forget;
+    r->clip = clip;
+    r->acts = std::move(acts);
+    r->general = clip > 0.0f || input_forget;
+    auto same = [](const ActFn& a, const ActFn& b) {
+        return a.kind == b.kind && a.alpha == b.alpha && a.beta == b.beta;
+    };
+    for (int dir = 0; dir < r->D && !r->general; ++dir) {
+        const CellOptions def = direction_options(*r, dir, true), o = direction_options(*r, dir);
+        r->general = !same(o.f, def.f) || !same(o.g, def.g) || !same(o.h, def.h);
+    }
+    return JRNN_OK;
+}
+
+int jrnn_rnn_set_peepholes(jrnn_rnn* r, int layer, int direction, const float* p) {
+    using namespace jrnn;
+    if (!r || !r->lstm() || r->P > 0 || layer < 0 || layer >= r->L || direction < 0 || direction >= r->D || !p)
+        return JRNN_ERR_ARG;
+    Direction& d = r->dirs[static_cast<size_t>(layer) * r->D + direction];
+    if (!d.set) return JRNN_ERR_STATE;
+    float* q = d.peep ? d.peep : static_cast<float*>(aligned_alloc64(sizeof(float) * 3 * r->H));
+    if (!q) return JRNN_ERR_NOMEM;
+    std::memcpy(q, p, sizeof(float) * 3 * r->H);
+    d.peep = q;
+    d.opts.peep = q;
+    r->general = true;
     return JRNN_OK;
 }
 
@@ -571,7 +655,8 @@ int jrnn_rnn_step(const jrnn_rnn* r, int B, const float* x, float* h, float* c, 
 
 int jrnn_rnn_step_ex(const jrnn_rnn* r, int B, const float* x, float* h, float* c, float* y, int options) {
     using namespace jrnn;
-    if (!r || B < 1 || !x || !h || !y || r->D != 1 || (options & ~JRNN_RUN_BATCH_INVARIANT)) return JRNN_ERR_ARG;
+    if (!r || B < 1 || !x || !h || !y || r->D != 1 || r->reverse || (options & ~JRNN_RUN_BATCH_INVARIANT))
+        return JRNN_ERR_ARG;
     if (r->lstm() && !c) return JRNN_ERR_ARG;
     if (!all_set(r)) return JRNN_ERR_STATE;
     const int64_t macs = r->step_macs(B) + static_cast<int64_t>(B) * r->gh() * std::max(r->I, r->Hout);

@@ -35,8 +35,11 @@ struct Direction {
     GatePacked w_hr;        // [P, H] LSTM projection (one "gate")
     float* bias = nullptr;  // [G*H] what the input product starts from (see fold_biases)
     float* b_hn = nullptr;  // [H] GRU reset-after: b_hn stays inside r * (W_hn h + b_hn)
+    float* peep = nullptr;  // [3*H] LSTM peepholes i, f, o (jrnn_rnn_set_peepholes) or nullptr
+    CellOptions opts;       // this direction's ONNX-style options (used when jrnn_rnn::general)
 
     void release() {
+        aligned_free(peep);
         free_packed(&w_ih.p);
         free_packed(&w_hh.p);
         free_packed(&w_hr.p);
@@ -76,6 +79,12 @@ inline void copy_cols(const float* src, float* dst, int B, int64_t ld, Range col
 struct jrnn_rnn {
     int cell, flags, L, D, I, H, P, G, Hout;
     jrnn::Format format = jrnn::Format::kF32;  // of every weight matrix (jrnn_rnn_set_precision)
+    // jrnn_rnn_set_options: reverse runs every layer's single direction last step first; general: some option
+    // (clip, input_forget, peepholes, non-default activations) needs the general cell passes (*_ex_cols_f32).
+    bool reverse = false, general = false;
+    float clip = 0.0f;
+    bool input_forget = false;
+    std::vector<jrnn::ActFn> acts;  // empty or per direction (LSTM 3, GRU 2, RNN 1 each)
     std::vector<jrnn::rec::Direction> dirs;  // [L*D]
 
     bool lstm() const { return cell == JRNN_CELL_LSTM; }

@@ -46,6 +46,20 @@ void rnn_cell_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ld
 bool softmax_special_row(int N, const float* x, const uint8_t* valid, float max, bool nan, bool log, float* y);
 
 // scalar helpers shared by the reference cells
+// The general cell passes (cells_ex_ref.cpp) and their activation of one value.
+float act1(const ActFn& a, float x);
+void lstm_cell_ex_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                           int64_t ldgh, float* c, float* h, const uint8_t* active, const CellOptions& o);
+void gru_cell_ex_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                          int64_t ldgh, const float* b_hn, float* h, const uint8_t* active, const CellOptions& o);
+void gru_gates_ex_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                           int64_t ldgh, const float* h, float* z, float* rh, const uint8_t* active,
+                           const CellOptions& o);
+void gru_update_ex_cols_f32(int B, int H, int j0, int j1, const float* gx_n, int64_t ldgx, const float* ghn,
+                            int64_t ldgh, const float* z, float* h, const uint8_t* active, const CellOptions& o);
+void rnn_cell_ex_cols_f32(int B, int H, int j0, int j1, const float* gx, int64_t ldgx, const float* gh,
+                          int64_t ldgh, float* h, const uint8_t* active, const CellOptions& o);
+
 inline float sigmoid1(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
 }  // namespace jrnn::ref

@@ -90,6 +90,15 @@ public final class JrnnNative {
 
     public static native int jrnn_rnn_precision(@Const RnnHandle rnn);
 
+    /** Flags of {@link #jrnn_rnn_set_options} (jrnn.h: JRNN_RNN_REVERSE, JRNN_RNN_INPUT_FORGET). */
+    public static final int RNN_REVERSE = 1, RNN_INPUT_FORGET = 2;
+
+    public static native int jrnn_rnn_set_options(RnnHandle rnn, int flags, float clip, int numActivations,
+                                                  @Cast("const int32_t*") IntPointer kinds, @Const FloatPointer alpha,
+                                                  @Const FloatPointer beta);
+
+    public static native int jrnn_rnn_set_peepholes(RnnHandle rnn, int layer, int direction, @Const FloatPointer p);
+
     public static native long jrnn_rnn_weight_bytes(@Const RnnHandle rnn);
 
     public static native int jrnn_rnn_forward(@Const RnnHandle rnn, int T, int B, @Const FloatPointer x,
