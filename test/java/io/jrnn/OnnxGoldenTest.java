@@ -35,9 +35,7 @@ class OnnxGoldenTest {
     static final double TOL = 1e-5;
 
     /** Case → the words its load-time refusal must contain (features not in this build's kernels). */
-    static final Map<String, String> REFUSED = Map.of(
-            "backend-lstm_with_peepholes", "peepholes",
-            "keras-lstm-peephole-layout1", "peepholes");
+    static final Map<String, String> REFUSED = Map.of();
 
     static Path folder() {
         URL url = OnnxGoldenTest.class.getClassLoader().getResource(FOLDER);

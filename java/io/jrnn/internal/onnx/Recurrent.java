@@ -7,11 +7,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-import io.jrnn.Activation;
 import io.jrnn.Gru;
 import io.jrnn.Lstm;
 import io.jrnn.Precision;
 import io.jrnn.RecurrentLayer;
+import io.jrnn.RecurrentOptions;
 import io.jrnn.RecurrentOutput;
 import io.jrnn.Rnn;
 import io.jrnn.StateDict;
@@ -33,7 +33,7 @@ final class Recurrent extends Op {
     private final int dirs, hidden, layout;
     private final boolean reverseOnly;
     private final Gru.Reset reset;
-    private final Activation rnnActivation;
+    private final RecurrentOptions options;
     private final Precision precision;
     private final boolean[] wantOut;
     private final RecurrentLayer prepared; // null when the weights are graph inputs
@@ -79,17 +79,20 @@ final class Recurrent extends Op {
             long lbr = a.i("linear_before_reset", 0);
             if (lbr != 0 && lbr != 1) throw new IOException(node + ": linear_before_reset must be 0 or 1, got " + lbr);
         }
-        // The ONNX features the native kernels of this build do not have are refused, never approximated.
-        if (reverseOnly) throw unsupported("direction=reverse");
-        if (a.has("clip")) throw unsupported("clip=" + a.f("clip", 0f));
-        if (kind == Kind.LSTM && a.i("input_forget", 0) != 0) throw unsupported("input_forget=1");
-        if (kind == Kind.LSTM && consts.length > 7 && consts[7] != null && !allZero(consts[7])) {
-            throw unsupported("peepholes P");
+        RecurrentOptions.Builder ob = RecurrentOptions.builder().reverse(reverseOnly);
+        if (a.has("clip")) {
+            float clip = a.f("clip", 0f);
+            if (!(clip > 0f) || !Float.isFinite(clip)) throw new IOException(node + ": clip must be a finite value > 0, got "
+                    + clip);
+            ob.clip(clip);
         }
-        if (kind == Kind.LSTM && given.length > 7 && given[7] && consts[7] == null) {
-            throw unsupported("peepholes P (a graph input)");
-        }
-        rnnActivation = activations(a, gates);
+        long inputForget = kind == Kind.LSTM ? a.i("input_forget", 0) : 0;
+        if (inputForget != 0 && inputForget != 1) throw new IOException(node + ": input_forget must be 0 or 1, got "
+                + inputForget);
+        ob.inputForget(inputForget == 1);
+        RecurrentOptions.Fn[] fns = activations(a);
+        if (fns != null) ob.activations(fns);
+        options = ob.build();
         for (String extra : a.names()) {
             if (!List.of("activation_alpha", "activation_beta", "activations", "clip", "direction", "hidden_size",
                     "input_forget", "layout", "linear_before_reset").contains(extra)) {
@@ -101,40 +104,82 @@ final class Recurrent extends Op {
         prepared = weightsConst ? build(consts) : null;
     }
 
-    private IOException unsupported(String what) {
-        return new IOException(node + ": " + kind + " with " + what + " needs kernels this build of jrnn does not have "
-                + "(supported: forward and bidirectional directions, no clip, no input_forget, no peepholes, the "
-                + "default activations, and Relu for RNN)");
-    }
-
     private static boolean allZero(Value v) {
         for (float x : v.asFloats()) if (x != 0f) return false;
         return true;
     }
 
-    private Activation activations(Attrs a, int gates) throws IOException {
+    /** The activations attribute → RecurrentOptions functions; null when absent or all the cell's defaults. */
+    private RecurrentOptions.Fn[] activations(Attrs a) throws IOException {
         String[] acts = a.strings("activations");
-        String[] dflt = kind == Kind.LSTM ? new String[] {"sigmoid", "tanh", "tanh"}
-                : kind == Kind.GRU ? new String[] {"sigmoid", "tanh"} : new String[] {"tanh"};
-        if (acts == null) return Activation.TANH;
-        if (acts.length != dflt.length * dirs) {
-            throw new IOException(node + ": activations must list " + dflt.length * dirs + " functions (" + dflt.length
+        float[] alphas = a.floats("activation_alpha"), betas = a.floats("activation_beta");
+        if (acts == null) {
+            if (alphas != null || betas != null) throw new IOException(node + ": activation_alpha/beta without activations");
+            return null;
+        }
+        int per = kind == Kind.LSTM ? 3 : kind == Kind.GRU ? 2 : 1;
+        if (acts.length != per * dirs) {
+            throw new IOException(node + ": activations must list " + per * dirs + " functions (" + per
                     + " per direction), got " + acts.length);
         }
-        Activation rnn = null;
-        for (int d = 0; d < dirs; d++) {
-            for (int k = 0; k < dflt.length; k++) {
-                String s = acts[d * dflt.length + k].toLowerCase(Locale.ROOT);
-                if (kind == Kind.RNN && (s.equals("tanh") || s.equals("relu"))) {
-                    Activation act = s.equals("tanh") ? Activation.TANH : Activation.RELU;
-                    if (rnn != null && rnn != act) throw unsupported("different activations per direction");
-                    rnn = act;
-                } else if (!s.equals(dflt[k])) {
-                    throw unsupported("activations " + Arrays.toString(acts));
-                }
+        // alpha and beta are consumed in order by the functions that take them (as ONNX Runtime reads them); a
+        // function whose value is not listed takes its ONNX operator's default
+        int ai = 0, bi = 0;
+        RecurrentOptions.Fn[] fns = new RecurrentOptions.Fn[acts.length];
+        boolean allDefault = true;
+        String[] dflt = kind == Kind.LSTM ? new String[] {"sigmoid", "tanh", "tanh"}
+                : kind == Kind.GRU ? new String[] {"sigmoid", "tanh"} : new String[] {"tanh"};
+        for (int k = 0; k < acts.length; k++) {
+            String s = acts[k].toLowerCase(Locale.ROOT);
+            if (!s.equals(dflt[k % per])) allDefault = false;
+            Float al = null, be = null;
+            switch (s) {
+                case "hardsigmoid": case "scaledtanh": case "affine":
+                    if (alphas != null && ai < alphas.length) al = alphas[ai++];
+                    if (betas != null && bi < betas.length) be = betas[bi++];
+                    break;
+                case "elu": case "leakyrelu": case "thresholdedrelu":
+                    if (alphas != null && ai < alphas.length) al = alphas[ai++];
+                    break;
+                default:
+            }
+            try {
+                fns[k] = fn(s, al, be, acts[k]);
+            } catch (IllegalArgumentException e) {
+                throw new IOException(node + ": activation " + acts[k] + ": " + e.getMessage());
             }
         }
-        return rnn == null ? Activation.TANH : rnn;
+        if ((alphas != null && ai != alphas.length) || (betas != null && bi != betas.length)) {
+            throw new IOException(node + ": activation_alpha " + Arrays.toString(alphas) + " / activation_beta "
+                    + Arrays.toString(betas) + " do not match the functions " + Arrays.toString(acts)
+                    + " that take them");
+        }
+        return allDefault ? null : fns;
+    }
+
+    private RecurrentOptions.Fn fn(String s, Float al, Float be, String given) throws IOException {
+        switch (s) {
+            case "sigmoid": return RecurrentOptions.Fn.sigmoid();
+            case "tanh": return RecurrentOptions.Fn.tanh();
+            case "relu": return RecurrentOptions.Fn.relu();
+            case "softsign": return RecurrentOptions.Fn.softsign();
+            case "softplus": return RecurrentOptions.Fn.softplus();
+            case "hardsigmoid": return RecurrentOptions.Fn.hardSigmoid(al == null ? 0.2f : al, be == null ? 0.5f : be);
+            case "elu": return RecurrentOptions.Fn.elu(al == null ? 1f : al);
+            case "leakyrelu": return RecurrentOptions.Fn.leakyRelu(al == null ? 0.01f : al);
+            case "thresholdedrelu": return RecurrentOptions.Fn.thresholdedRelu(al == null ? 1f : al);
+            case "affine": return RecurrentOptions.Fn.affine(al == null ? 1f : al, be == null ? 0f : be);
+            case "scaledtanh":
+                if (al == null || be == null) {
+                    throw new IOException(node + ": ScaledTanh needs activation_alpha and activation_beta (ONNX gives "
+                            + "it no defaults)");
+                }
+                return RecurrentOptions.Fn.scaledTanh(al, be);
+            default:
+                throw new IOException(node + ": activation " + given + " is not one of ONNX's recurrent activations "
+                        + "(Sigmoid, Tanh, Relu, HardSigmoid, Elu, Softsign, Softplus, Affine, LeakyRelu, "
+                        + "ThresholdedRelu, ScaledTanh)");
+        }
     }
 
     private void checkWeights(Value w, Value r, Value b, Value p, int gates) throws IOException {
@@ -199,9 +244,9 @@ final class Recurrent extends Op {
             }
             try (StateDict sd = StateDict.of(map)) {
                 switch (kind) {
-                    case LSTM: return Lstm.load(sd, "", precision);
-                    case GRU: return Gru.load(sd, "", reset, precision);
-                    default: return Rnn.load(sd, "", rnnActivation, precision);
+                    case LSTM: return Lstm.load(sd, "", options, precision);
+                    case GRU: return Gru.load(sd, "", reset, options, precision);
+                    default: return Rnn.load(sd, "", options, precision);
                 }
             }
         } finally {
@@ -216,8 +261,8 @@ final class Recurrent extends Op {
 
     @Override
     String describe() {
-        String what = kind == Kind.LSTM ? "Lstm" : kind == Kind.GRU ? "Gru(reset " + reset + ")" : "Rnn(" + rnnActivation
-                + ")";
+        String what = kind == Kind.LSTM ? "Lstm" : kind == Kind.GRU ? "Gru(reset " + reset + ")" : "Rnn";
+        if (!options.equals(RecurrentOptions.defaults())) what += " " + options;
         return "jrnn " + what + ", " + (dirs == 2 ? "bidirectional" : reverseOnly ? "reverse" : "forward") + ", hidden "
                 + hidden + ", layout " + layout + (prepared == null ? ", weights from graph inputs (packed per run)" : "");
     }
@@ -241,7 +286,6 @@ final class Recurrent extends Op {
             }
             if (in[2].shape[2] != hidden) throw new IllegalArgumentException(node + ": hidden_size " + hidden
                     + " but R is " + Arrays.toString(in[2].shape));
-            if (p != null && !allZero(p)) throw new IllegalArgumentException(unsupported("peepholes P").getMessage());
             layer = build(in);
         }
         try {
