@@ -207,6 +207,7 @@ final class Compiler {
             long[] s = ints(in[0], node, "shape");
             int[] shape = new int[s.length];
             for (int k = 0; k < s.length; k++) shape[k] = Ops.toInt(s[k], node, "ConstantOfShape size");
+            Ops.checkGrowth(shape, node);
             int n = Value.size(shape);
             if (fill.isFloat()) {
                 float[] f = new float[n];

@@ -117,6 +117,7 @@ public final class Graph implements AutoCloseable {
         }
         if (opset < 7) throw new IOException(where + ": opset " + opset + " is older than 7, the first this importer reads");
         GraphProto g = m.getGraph();
+        if (g.getOutputCount() == 0) throw new IOException(where + ": the graph has no outputs");
         if (g.getSparseInitializerCount() > 0) throw new IOException(where + ": sparse initializers are not supported");
         Map<String, Integer> slot = new HashMap<>();
         List<Value> consts = new ArrayList<>();
@@ -179,6 +180,15 @@ public final class Graph implements AutoCloseable {
                     given[k] = true;
                     cv[k] = consts.get(id);
                     if (cv[k] == null) allConst = false;
+                }
+                int maxOut = switch (n.getOpType()) {
+                    case "LSTM" -> 3;
+                    case "GRU", "RNN", "Dropout" -> 2;
+                    default -> 1;
+                };
+                if (n.getOutputCount() > maxOut || n.getOutputCount() == 0) {
+                    throw new IOException(label + " has " + n.getOutputCount() + " outputs; " + n.getOpType()
+                            + " has 1" + (maxOut > 1 ? " to " + maxOut : ""));
                 }
                 boolean[] want = new boolean[n.getOutputCount()];
                 for (int k = 0; k < want.length; k++) want[k] = !n.getOutput(k).isEmpty();
@@ -267,7 +277,10 @@ public final class Graph implements AutoCloseable {
         for (int k = ni + 1; k < nodes.size(); k++) {
             NodeProto a = nodes.get(k);
             if (!a.getInputList().contains(y)) continue;
-            if (!a.getOpType().equals("Add") || a.getInputCount() != 2 || !a.getDomain().isEmpty()) return null;
+            if (!a.getOpType().equals("Add") || a.getInputCount() != 2 || a.getOutputCount() != 1
+                    || a.getOutput(0).isEmpty() || !a.getDomain().isEmpty()) {
+                return null;
+            }
             String other = a.getInput(0).equals(y) ? a.getInput(1) : a.getInput(0);
             Integer id = slot.get(other);
             if (id == null || consts.get(id) == null) return null;

@@ -142,6 +142,7 @@ final class Ops {
         int[] s = new int[shape.length];
         for (int k = 0; k < s.length; k++) s[k] = toInt(shape[k], node, "Expand size");
         int[] out = broadcast(v.shape, s, node);
+        checkGrowth(out, node);
         int[] m = broadcastIndex(v.shape, out);
         int n = m.length;
         if (v.isFloat()) {
@@ -152,6 +153,16 @@ final class Ops {
         long[] y = new long[n];
         for (int k = 0; k < n; k++) y[k] = v.i[m[k]];
         return Value.ints(out, y);
+    }
+
+    /** Elements an op may create from a shape alone (Expand, ConstantOfShape): 2^28, a 1 GiB float tensor. */
+    static final int MAX_MADE = 1 << 28;
+
+    static void checkGrowth(int[] shape, String node) {
+        long n = 1;
+        for (int d : shape) n *= d;
+        if (n > MAX_MADE) throw new IllegalArgumentException(node + ": output shape " + Arrays.toString(shape)
+                + " holds " + n + " elements, more than the " + MAX_MADE + " this importer makes from a shape");
     }
 
     static Value gather(Value data, Value indices, long axisAttr, String node) {
