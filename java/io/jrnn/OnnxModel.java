@@ -123,20 +123,37 @@ public final class OnnxModel implements AutoCloseable {
             if (name == null || t == null) throw new IllegalArgumentException("input names and tensors must not be null");
             if (t.isClosed()) throw new IllegalStateException("input " + name + " is closed");
             boolean integer = isIntegerInput(name);
-            feeds.put(name, ValueAccess.of(t.shape(), t.toArray(), integer, name));
+            // float inputs are read in place by the layers (no copy); integer ones are converted
+            feeds.put(name, integer ? ValueAccess.of(t.shape(), t.toArray(), true, name)
+                    : Value.nativeFloats(t.shape(), t));
         }
-        Map<String, Value> out = graph.run(feeds);
+        List<Tensor> arena = new ArrayList<>();
         Map<String, Tensor> res = new LinkedHashMap<>();
         try {
+            Map<String, Value> out = graph.run(feeds, arena);
             for (Map.Entry<String, Value> e : out.entrySet()) {
                 Value v = e.getValue();
-                res.put(e.getKey(), Tensor.of(v.asFloats(), v.shape()));
+                Tensor t = v.nativeTensor();
+                int at = indexOf(arena, t);
+                if (at >= 0) {
+                    res.put(e.getKey(), arena.remove(at).moveTo(v.shape())); // a layer's output, not copied
+                } else {
+                    res.put(e.getKey(), Tensor.of(v.asFloats(), v.shape()));
+                }
             }
         } catch (RuntimeException ex) {
             for (Tensor t : res.values()) t.close();
             throw ex;
+        } finally {
+            for (Tensor t : arena) t.close();
         }
         return new Result(res);
+    }
+
+    private static int indexOf(List<Tensor> arena, Tensor t) {
+        if (t == null) return -1;
+        for (int k = 0; k < arena.size(); k++) if (arena.get(k) == t) return k;
+        return -1;
     }
 
     /** Frees the native layers; idempotent. */

@@ -171,7 +171,7 @@ final class Compiler {
             if (toFloat) return new Value[] {v.isFloat() ? v : Value.floats(v.shape, v.asFloats())};
             long[] l = v.isFloat() ? v.asLongs() : v.i.clone();
             if (toBool) {
-                if (v.isFloat()) for (int k = 0; k < l.length; k++) l[k] = v.f[k] != 0f ? 1 : 0;
+                if (v.isFloat()) for (int k = 0; k < l.length; k++) l[k] = v.fl()[k] != 0f ? 1 : 0;
                 else for (int k = 0; k < l.length; k++) l[k] = l[k] != 0 ? 1 : 0;
             }
             return new Value[] {Value.ints(v.shape, l)};
@@ -211,7 +211,7 @@ final class Compiler {
             int n = Value.size(shape);
             if (fill.isFloat()) {
                 float[] f = new float[n];
-                Arrays.fill(f, fill.f[0]);
+                Arrays.fill(f, fill.fl()[0]);
                 return new Value[] {Value.floats(shape, f)};
             }
             long[] l = new long[n];
@@ -229,7 +229,7 @@ final class Compiler {
             return Op.of(node, in -> new Value[] {Ops.gather(in[0], in[1], axis, node)});
         }
         Embedding emb;
-        try (Tensor w = Tensor.of(data.f, data.shape); StateDict sd = StateDict.of(Map.of("weight", w))) {
+        try (Tensor w = Tensor.of(data.fl(), data.shape); StateDict sd = StateDict.of(Map.of("weight", w))) {
             emb = Embedding.load(sd, "");
         }
         int vocab = data.shape[0], dim = data.shape[1];
@@ -250,9 +250,7 @@ final class Compiler {
                 int[] shape = Arrays.copyOf(ix.shape, ix.rank() + 1);
                 shape[ix.rank()] = dim;
                 if (ids.length == 0) return new Value[] {Value.floats(shape, new float[0])};
-                try (Tensor y = emb.forward(ids)) {
-                    return new Value[] {Value.floats(shape, y.toArray())};
-                }
+                return new Value[] {Value.made(shape, emb.forward(ids))};
             }
 
             @Override
@@ -296,8 +294,11 @@ final class Compiler {
                 shape[shape.length - 1] = n;
                 if (x.size() == 0) return new Value[] {Value.floats(shape, new float[0])};
                 int rows = x.size() / k;
-                try (Tensor xt = Tensor.of(x.f, rows, k); Tensor y = fc.forward(xt)) {
-                    return new Value[] {Value.floats(shape, y.toArray())};
+                Tensor given = x.nat != null && !x.nat.isClosed() && x.nat.rank() > 0
+                        && x.nat.dim(x.nat.rank() - 1) == k ? x.nat : null; // rows are rows whatever the leading shape
+                if (given != null) return new Value[] {Value.made(shape, fc.forward(given))};
+                try (Tensor xt = Tensor.of(x.fl(), rows, k)) {
+                    return new Value[] {Value.made(shape, fc.forward(xt))};
                 }
             }
 
@@ -335,10 +336,10 @@ final class Compiler {
         Value bv = fusion.bias;
         fusion.absorbedAdd = false;
         if (fusion.addNode != null && bv != null && bv.isFloat() && bv.rank() == 1 && bv.shape[0] == n) {
-            bias = bv.f;
+            bias = bv.fl();
             fusion.absorbedAdd = true;
         }
-        return linear(node, transpose2(b.f, k, n, 1f), n, k, bias, precision, bias != null ? ", with the Add after it"
+        return linear(node, transpose2(b.fl(), k, n, 1f), n, k, bias, precision, bias != null ? ", with the Add after it"
                 : "");
     }
 
@@ -352,11 +353,11 @@ final class Compiler {
                 && (!cGiven || bc != null && bc.isFloat() && (bc.size() == 1 || bc.size() == (transB ? b.shape[0]
                 : b.shape[1])) && bc.rank() <= 2 && (bc.rank() < 2 || bc.shape[0] == 1))) {
             int k = transB ? b.shape[1] : b.shape[0], n = transB ? b.shape[0] : b.shape[1];
-            float[] wt = transB ? scale(b.f, alpha) : transpose2(b.f, k, n, alpha);
+            float[] wt = transB ? scale(b.fl(), alpha) : transpose2(b.fl(), k, n, alpha);
             float[] bias = null;
             if (cGiven) {
                 bias = new float[n];
-                for (int j = 0; j < n; j++) bias[j] = beta * bc.f[bc.size() == 1 ? 0 : j];
+                for (int j = 0; j < n; j++) bias[j] = beta * bc.fl()[bc.size() == 1 ? 0 : j];
             }
             Op fc = linear(node, wt, n, k, bias, precision, "");
             if (!transA) return checked2d(fc, node);
@@ -390,10 +391,10 @@ final class Compiler {
             Value x = transA ? Ops.transpose(in[0], new int[] {1, 0}, node) : in[0];
             Value w = transB ? Ops.transpose(in[1], new int[] {1, 0}, node) : in[1];
             Value y = Ops.matmul(x, w, node);
-            if (alpha != 1f) y = Value.floats(y.shape, scale(y.f, alpha));
+            if (alpha != 1f) y = Value.floats(y.shape, scale(y.fl(), alpha));
             if (in.length > 2 && in[2] != null) {
                 Value cc = in[2].isFloat() ? in[2] : Value.floats(in[2].shape, in[2].asFloats());
-                y = Ops.add(y, Value.floats(cc.shape, scale(cc.f, beta)), node);
+                y = Ops.add(y, Value.floats(cc.shape, scale(cc.fl(), beta)), node);
             }
             return new Value[] {y};
         });

@@ -344,9 +344,20 @@ public final class Graph implements AutoCloseable {
 
     /**
      * Runs the graph on values for every input (by name); returns every output by name, in graph order. Missing,
-     * unknown or mis-shaped inputs are {@link IllegalArgumentException}s.
+     * unknown or mis-shaped inputs are {@link IllegalArgumentException}s. Native tensors the layers make are added
+     * to {@code arena}: the caller closes them (or keeps those it hands out).
      */
-    public Map<String, Value> run(Map<String, Value> feeds) {
+    public Map<String, Value> run(Map<String, Value> feeds, List<io.jrnn.Tensor> arena) {
+        List<io.jrnn.Tensor> previous = Value.ARENA.get();
+        Value.ARENA.set(arena);
+        try {
+            return runSteps(feeds);
+        } finally {
+            if (previous == null) Value.ARENA.remove(); else Value.ARENA.set(previous);
+        }
+    }
+
+    private Map<String, Value> runSteps(Map<String, Value> feeds) {
         Value[] env = constants.clone();
         for (String name : feeds.keySet()) {
             if (inputs.stream().noneMatch(p -> p.name.equals(name))) {

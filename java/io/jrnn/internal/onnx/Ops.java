@@ -57,7 +57,7 @@ final class Ops {
         long[] lo = isF ? null : new long[n];
         int off = 0;
         for (int o = 0; o < n; o++) {
-            if (isF) fo[o] = v.f[off]; else lo[o] = v.i[off];
+            if (isF) fo[o] = v.fl()[off]; else lo[o] = v.i[off];
             for (int k = r - 1; k >= 0; k--) {
                 if (++idx[k] < out[k]) {
                     off += src[k];
@@ -120,7 +120,7 @@ final class Ops {
         if (Arrays.equals(a.shape, out) && Arrays.equals(b.shape, out)) {
             if (a.isFloat()) {
                 float[] y = new float[n];
-                for (int k = 0; k < n; k++) y[k] = a.f[k] + b.f[k];
+                for (int k = 0; k < n; k++) y[k] = a.fl()[k] + b.fl()[k];
                 return Value.floats(out, y);
             }
             long[] y = new long[n];
@@ -130,7 +130,7 @@ final class Ops {
         int[] ma = broadcastIndex(a.shape, out), mb = broadcastIndex(b.shape, out);
         if (a.isFloat()) {
             float[] y = new float[n];
-            for (int k = 0; k < n; k++) y[k] = a.f[ma[k]] + b.f[mb[k]];
+            for (int k = 0; k < n; k++) y[k] = a.fl()[ma[k]] + b.fl()[mb[k]];
             return Value.floats(out, y);
         }
         long[] y = new long[n];
@@ -147,7 +147,7 @@ final class Ops {
         int n = m.length;
         if (v.isFloat()) {
             float[] y = new float[n];
-            for (int k = 0; k < n; k++) y[k] = v.f[m[k]];
+            for (int k = 0; k < n; k++) y[k] = v.fl()[m[k]];
             return Value.floats(out, y);
         }
         long[] y = new long[n];
@@ -195,7 +195,7 @@ final class Ops {
         for (int a = 0; a < outer; a++) {
             for (int k = 0; k < m; k++) {
                 int src = (a * dim + idx[k]) * inner;
-                if (fo != null) System.arraycopy(data.f, src, fo, o, inner); else System.arraycopy(data.i, src, lo, o, inner);
+                if (fo != null) System.arraycopy(data.fl(), src, fo, o, inner); else System.arraycopy(data.i, src, lo, o, inner);
                 o += inner;
             }
         }
@@ -244,7 +244,7 @@ final class Ops {
         for (int o = 0; o < n; o++) {
             int off = 0;
             for (int k = 0; k < r; k++) off += (st[k] + idx[k] * step[k]) * inStr[k];
-            if (fo != null) fo[o] = v.f[off]; else lo[o] = v.i[off];
+            if (fo != null) fo[o] = v.fl()[off]; else lo[o] = v.i[off];
             for (int k = r - 1; k >= 0; k--) {
                 if (++idx[k] < cnt[k]) break;
                 idx[k] = 0;
@@ -284,7 +284,7 @@ final class Ops {
         for (int a = 0; a < outer; a++) {
             for (Value v : vs) {
                 int len = v.shape[axis] * inner;
-                if (isF) System.arraycopy(v.f, a * len, fo, o, len); else System.arraycopy(v.i, a * len, lo, o, len);
+                if (isF) System.arraycopy(v.fl(), a * len, fo, o, len); else System.arraycopy(v.i, a * len, lo, o, len);
                 o += len;
             }
         }
@@ -377,7 +377,7 @@ final class Ops {
             for (int i = 0; i < m; i++) {
                 for (int j = 0; j < n; j++) {
                     double s = 0;
-                    for (int p = 0; p < k; p++) s += (double) a.f[ao + i * k + p] * b.f[bo + p * n + j];
+                    for (int p = 0; p < k; p++) s += (double) a.fl()[ao + i * k + p] * b.fl()[bo + p * n + j];
                     y[yo + i * n + j] = (float) s;
                 }
             }
@@ -414,12 +414,12 @@ final class Ops {
             for (int in = 0; in < inner; in++) {
                 int base = o * len * inner + in;
                 float max = Float.NEGATIVE_INFINITY;
-                for (int k = 0; k < len; k++) max = Math.max(max, v.f[base + k * inner]);
+                for (int k = 0; k < len; k++) max = Math.max(max, v.fl()[base + k * inner]);
                 double sum = 0;
-                for (int k = 0; k < len; k++) sum += Math.exp(v.f[base + k * inner] - max);
+                for (int k = 0; k < len; k++) sum += Math.exp(v.fl()[base + k * inner] - max);
                 double lse = Math.log(sum);
                 for (int k = 0; k < len; k++) {
-                    double d = v.f[base + k * inner] - max;
+                    double d = v.fl()[base + k * inner] - max;
                     y[base + k * inner] = (float) (log ? d - lse : Math.exp(d) / sum);
                 }
             }
@@ -431,7 +431,7 @@ final class Ops {
         if (!v.isFloat()) throw new IllegalArgumentException(node + ": " + op + " of an integer tensor");
         float[] y = new float[v.size()];
         for (int k = 0; k < y.length; k++) {
-            float x = v.f[k];
+            float x = v.fl()[k];
             switch (op) {
                 case "Tanh": y[k] = (float) Math.tanh(x); break;
                 case "Relu": y[k] = x > 0 ? x : (x == x ? 0f : x); break;

@@ -229,17 +229,17 @@ final class Recurrent extends Op {
         try {
             for (int d = 0; d < dirs; d++) {
                 String sfx = d == 1 ? "_reverse" : "";
-                map.put("weight_ih_l0" + sfx, Tensor.of(reorder(w.f, d * gates * h * inSize, order(), h, inSize),
+                map.put("weight_ih_l0" + sfx, Tensor.of(reorder(w.fl(), d * gates * h * inSize, order(), h, inSize),
                         gates * h, inSize));
-                map.put("weight_hh_l0" + sfx, Tensor.of(reorder(r.f, d * gates * h * h, order(), h, h), gates * h, h));
+                map.put("weight_hh_l0" + sfx, Tensor.of(reorder(r.fl(), d * gates * h * h, order(), h, h), gates * h, h));
                 if (b != null) {
-                    map.put("bias_ih_l0" + sfx, Tensor.of(reorder(b.f, d * 2 * gates * h, order(), h, 1), gates * h));
-                    map.put("bias_hh_l0" + sfx, Tensor.of(reorder(b.f, d * 2 * gates * h + gates * h, order(), h, 1),
+                    map.put("bias_ih_l0" + sfx, Tensor.of(reorder(b.fl(), d * 2 * gates * h, order(), h, 1), gates * h));
+                    map.put("bias_hh_l0" + sfx, Tensor.of(reorder(b.fl(), d * 2 * gates * h + gates * h, order(), h, 1),
                             gates * h));
                 }
                 if (p != null && !allZero(p)) {
                     // ONNX i,o,f → jrnn i,f,o
-                    map.put("weight_p_l0" + sfx, Tensor.of(reorder(p.f, d * 3 * h, new int[] {0, 2, 1}, h, 1), 3 * h));
+                    map.put("weight_p_l0" + sfx, Tensor.of(reorder(p.fl(), d * 3 * h, new int[] {0, 2, 1}, h, 1), 3 * h));
                 }
             }
             try (StateDict sd = StateDict.of(map)) {
@@ -316,30 +316,36 @@ final class Recurrent extends Op {
             }
         }
         Tensor xt = null, h0 = null, c0 = null;
+        Tensor given = x.nativeAs(x.shape); // the caller's or the previous layer's tensor: no copy
         RecurrentOutput out = null;
+        boolean yKept = false;
         try {
-            xt = Tensor.of(x.f, x.shape);
+            xt = given != null ? given : Tensor.of(x.fl(), x.shape);
             h0 = state(in.length > 5 ? in[5] : null, batch, "initial_h");
             c0 = kind == Kind.LSTM ? state(in.length > 6 ? in[6] : null, batch, "initial_c") : null;
             out = layout == 0 ? layer.forward(xt, lengths, h0, c0) : layer.forwardBatchFirst(xt, lengths, h0, c0);
             Value[] res = new Value[wantOut.length];
             if (wantOut.length > 0 && wantOut[0]) {
-                float[] y = out.output().toArray();
-                if (layout == 1) {
-                    res[0] = Value.floats(new int[] {batch, t, dirs, hidden}, y);
-                } else if (dirs == 1) {
-                    res[0] = Value.floats(new int[] {t, 1, batch, hidden}, y);
+                // jrnn's output is [T,B,D*H] (layout 1: [B,T,D*H]): ONNX's Y as it is, except [T,D,B,H] for D = 2
+                if (layout == 1 || dirs == 1) {
+                    int[] shape = layout == 1 ? new int[] {batch, t, dirs, hidden} : new int[] {t, 1, batch, hidden};
+                    yKept = true;
+                    res[0] = Value.made(shape, out.output());
                 } else {
-                    res[0] = Ops.transpose(Value.floats(new int[] {t, batch, dirs, hidden}, y), new int[] {0, 2, 1, 3},
-                            node);
+                    res[0] = Ops.transpose(Value.floats(new int[] {t, batch, dirs, hidden}, out.output().toArray()),
+                            new int[] {0, 2, 1, 3}, node);
                 }
             }
             if (wantOut.length > 1 && wantOut[1]) res[1] = stateOut(out.hn().toArray(), batch);
             if (wantOut.length > 2 && wantOut[2]) res[2] = stateOut(out.cn().toArray(), batch);
             return res;
         } finally {
-            if (out != null) out.close();
-            if (xt != null) xt.close();
+            if (out != null) {
+                if (!yKept) out.output().close();
+                out.hn().close();
+                if (out.cn() != null) out.cn().close();
+            }
+            if (xt != null && xt != given) xt.close();
             if (h0 != null) h0.close();
             if (c0 != null) c0.close();
         }
@@ -353,7 +359,7 @@ final class Recurrent extends Op {
             throw new IllegalArgumentException(node + ": " + name + " must be float " + Arrays.toString(want) + ", got " + v);
         }
         Value s = layout == 0 ? v : Ops.transpose(v, new int[] {1, 0, 2}, node);
-        return Tensor.of(s.f, dirs, batch, hidden);
+        return Tensor.of(s.fl(), dirs, batch, hidden);
     }
 
     /** jrnn's [D, B, H] → ONNX's layout. */
