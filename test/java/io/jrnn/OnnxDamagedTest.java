@@ -18,6 +18,7 @@ import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.google.protobuf.ByteString;
 
 import io.jrnn.internal.onnx.OnnxIr.ModelProto;
@@ -29,10 +30,21 @@ import io.jrnn.internal.onnx.Value;
  * Damaged {@code .onnx} files: truncations, flipped bytes (seeded), wrong shapes, missing initializers, unsupported
  * ops and external data outside the model's folder. Each must load and run, or fail with an {@link IOException} (at
  * load) or {@link IllegalArgumentException} (at run) that has a message; never another exception or a crash.
+ *
+ * <p>{@link #rawOnnx} is the Jazzer entry point, as {@code LoadFuzzTest}'s: without {@code JAZZER_FUZZ} it runs its
+ * regression inputs ({@code test/fuzz/io/jrnn/OnnxDamagedTestInputs/rawOnnx/}: small valid models, and every file
+ * that once found a bug); a campaign: {@code JAZZER_FUZZ=1 mvn -B -Djavacpp.platform=linux-x86_64 test-compile
+ * surefire:test@default-test -Dtest='OnnxDamagedTest#rawOnnx'}.
  */
 class OnnxDamagedTest {
     @TempDir
     Path tmp;
+
+    /** The scratch folder: JUnit's for the tests, one of our own for Jazzer's (which does not inject fields). */
+    private Path tmp() throws IOException {
+        if (tmp == null) tmp = Files.createTempDirectory("jrnn-onnx-fuzz");
+        return tmp;
+    }
 
     static final String[] SEEDS = {"torch-lstm-bi-l2-lm", "torch-gru-uni-l1-classify", "backend-lstm_with_peepholes",
             "keras-lstm-peephole-layout1", "torch-rnn-bi-l1-none"};
@@ -43,7 +55,7 @@ class OnnxDamagedTest {
 
     /** Loads and, if it loads, runs on the case's golden inputs; returns whether it loaded. */
     private boolean check(byte[] model, String seed, String what) throws IOException {
-        Path f = tmp.resolve("m.onnx");
+        Path f = tmp().resolve("m.onnx");
         Files.write(f, model);
         OnnxModel m;
         try {
@@ -75,6 +87,11 @@ class OnnxDamagedTest {
             }
         }
         return true;
+    }
+
+    @FuzzTest(maxDuration = "5m")
+    void rawOnnx(byte[] file) throws IOException {
+        check(file, "torch-lstm-uni-l1-none", "fuzz input");
     }
 
     @Test
@@ -129,6 +146,33 @@ class OnnxDamagedTest {
             return b;
         });
         assertTrue(msg.contains("(Erf)") && msg.contains("not supported") && msg.contains("LSTM"), msg);
+    }
+
+    @Test
+    void structureFoundByFlips() throws IOException {
+        // found by flippedBytes: an RNN with a third output (Y_c) crashed at run; a graph without outputs ran empty;
+        // a MatMul's Add without an output crashed at load
+        String rnn = loadError("torch-rnn-bi-l1-none", b -> {
+            var g = b.getGraphBuilder();
+            for (int k = 0; k < g.getNodeCount(); k++) {
+                if (g.getNode(k).getOpType().equals("RNN")) g.setNode(k, g.getNode(k).toBuilder().addOutput("c"));
+            }
+            return b;
+        });
+        assertTrue(rnn.contains("has 3 outputs; RNN has 1 to 2"), rnn);
+        String none = loadError("torch-rnn-bi-l1-none", b -> {
+            b.getGraphBuilder().clearOutput();
+            return b;
+        });
+        assertTrue(none.contains("no outputs"), none);
+        String add = loadError("torch-gru-bi-l1-lm", b -> {
+            var g = b.getGraphBuilder();
+            for (int k = 0; k < g.getNodeCount(); k++) {
+                if (g.getNode(k).getOpType().equals("Add")) g.setNode(k, g.getNode(k).toBuilder().clearOutput());
+            }
+            return b;
+        });
+        assertTrue(add.contains("(Add) has 0 outputs"), add);
     }
 
     @Test
