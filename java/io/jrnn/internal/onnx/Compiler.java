@@ -25,9 +25,9 @@ final class Compiler {
     static Op compile(String type, String node, Attrs a, Value[] c, boolean[] given, boolean[] want, long opset,
             Precision precision, Path dir, Graph.Fusion fusion) throws IOException {
         switch (type) {
-            case "LSTM": return new Recurrent(node, Recurrent.Kind.LSTM, a, c, given, want, precision);
-            case "GRU": return new Recurrent(node, Recurrent.Kind.GRU, a, c, given, want, precision);
-            case "RNN": return new Recurrent(node, Recurrent.Kind.RNN, a, c, given, want, precision);
+            case "LSTM": return new Recurrent(node, Recurrent.Kind.LSTM, a, c, given, want, precision, fusion);
+            case "GRU": return new Recurrent(node, Recurrent.Kind.GRU, a, c, given, want, precision, fusion);
+            case "RNN": return new Recurrent(node, Recurrent.Kind.RNN, a, c, given, want, precision, fusion);
             case "Identity":
                 need(node, given, 1, 1);
                 return Op.of(node, in -> new Value[] {in[0]});

@@ -154,7 +154,8 @@ public final class Graph implements AutoCloseable {
             String label = "node " + (n.getName().isEmpty() ? "#" + ni : "'" + n.getName() + "'") + " (" + n.getOpType()
                     + ")";
             if (absorbed[ni]) {
-                report.add(new NodeReport(n.getName(), n.getOpType(), "fused into the Linear before it", null));
+                report.add(new NodeReport(n.getName(), n.getOpType(), n.getOpType().equals("Add")
+                        ? "fused into the Linear before it" : "fused into the recurrent layer before it", null));
                 continue;
             }
             try {
@@ -200,12 +201,17 @@ public final class Graph implements AutoCloseable {
                             ? fusion.addNode.getInput(1) : fusion.addNode.getInput(0);
                     fusion.bias = consts.get(slot.get(other));
                 }
+                fusion.transposeNode = nextTranspose(nodes, ni, uses);
                 Op op = Compiler.compile(n.getOpType(), label, attrs, cv, given, want, opset, precision, dir, fusion);
                 List<String> outs = new ArrayList<>(n.getOutputList());
                 if (fusion.absorbedAdd) {
                     int addIndex = indexOf(nodes, fusion.addNode, ni);
                     absorbed[addIndex] = true;
                     outs = List.of(fusion.addNode.getOutput(0));
+                }
+                if (fusion.absorbedTranspose) {
+                    absorbed[indexOf(nodes, fusion.transposeNode, ni)] = true;
+                    outs.set(0, fusion.transposeNode.getOutput(0));
                 }
                 int[] out = new int[outs.size()];
                 Value[] folded = null;
@@ -289,6 +295,33 @@ public final class Graph implements AutoCloseable {
         return null;
     }
 
+    /**
+     * The Transpose(perm 0,2,1,3) that alone reads a recurrent node's Y: [T,D,B,H] → [T,B,D,H], jrnn's own output
+     * layout, so the two together cost no copy (PyTorch's exporter writes this after every bidirectional layer).
+     */
+    private static NodeProto nextTranspose(List<NodeProto> nodes, int ni, Map<String, Integer> uses) {
+        NodeProto n = nodes.get(ni);
+        if (!List.of("LSTM", "GRU", "RNN").contains(n.getOpType()) || n.getOutputCount() < 1) return null;
+        String y = n.getOutput(0);
+        if (y.isEmpty() || uses.getOrDefault(y, 0) != 1) return null;
+        for (int k = ni + 1; k < nodes.size(); k++) {
+            NodeProto t = nodes.get(k);
+            if (!t.getInputList().contains(y)) continue;
+            if (!t.getOpType().equals("Transpose") || !t.getDomain().isEmpty() || t.getInputCount() != 1
+                    || t.getOutputCount() != 1 || t.getOutput(0).isEmpty()) {
+                return null;
+            }
+            for (var a : t.getAttributeList()) {
+                if (a.getName().equals("perm") && a.getIntsList().equals(List.of(0L, 2L, 1L, 3L))
+                        && t.getAttributeCount() == 1) {
+                    return t;
+                }
+            }
+            return null;
+        }
+        return null;
+    }
+
     private static int indexOf(List<NodeProto> nodes, NodeProto n, int from) {
         for (int k = from + 1; k < nodes.size(); k++) if (nodes.get(k) == n) return k;
         throw new IllegalStateException("fused node not found");
@@ -299,6 +332,8 @@ public final class Graph implements AutoCloseable {
         boolean absorbedAdd;
         NodeProto addNode;
         Value bias;
+        boolean absorbedTranspose;
+        NodeProto transposeNode;
     }
 
     private static Port port(ValueInfoProto vi, String where) throws IOException {

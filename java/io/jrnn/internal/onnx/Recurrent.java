@@ -37,9 +37,10 @@ final class Recurrent extends Op {
     private final Precision precision;
     private final boolean[] wantOut;
     private final RecurrentLayer prepared; // null when the weights are graph inputs
+    private final boolean timeBatchY;      // Y is produced as [T,B,D,H] (the Transpose after it fused)
 
-    Recurrent(String node, Kind kind, Attrs a, Value[] consts, boolean[] given, boolean[] wantOut, Precision precision)
-            throws IOException {
+    Recurrent(String node, Kind kind, Attrs a, Value[] consts, boolean[] given, boolean[] wantOut, Precision precision,
+            Graph.Fusion fusion) throws IOException {
         super(node);
         this.kind = kind;
         this.precision = precision;
@@ -102,6 +103,9 @@ final class Recurrent extends Op {
         boolean weightsConst = w != null && r != null && (given.length <= 3 || !given[3] || consts[3] != null)
                 && (given.length <= 7 || !given[7] || consts[7] != null);
         prepared = weightsConst ? build(consts) : null;
+        // Y followed by Transpose(0,2,1,3) is [T,B,D,H]: jrnn's output as it is
+        timeBatchY = dirs == 2 && layout == 0 && fusion.transposeNode != null;
+        fusion.absorbedTranspose = timeBatchY;
     }
 
     private static boolean allZero(Value v) {
@@ -264,7 +268,8 @@ final class Recurrent extends Op {
         String what = kind == Kind.LSTM ? "Lstm" : kind == Kind.GRU ? "Gru(reset " + reset + ")" : "Rnn";
         if (!options.equals(RecurrentOptions.defaults())) what += " " + options;
         return "jrnn " + what + ", " + (dirs == 2 ? "bidirectional" : reverseOnly ? "reverse" : "forward") + ", hidden "
-                + hidden + ", layout " + layout + (prepared == null ? ", weights from graph inputs (packed per run)" : "");
+                + hidden + ", layout " + layout + (timeBatchY ? ", Y as [T,B,D,H] (the Transpose after it fused)" : "")
+                + (prepared == null ? ", weights from graph inputs (packed per run)" : "");
     }
 
     @Override
@@ -327,8 +332,9 @@ final class Recurrent extends Op {
             Value[] res = new Value[wantOut.length];
             if (wantOut.length > 0 && wantOut[0]) {
                 // jrnn's output is [T,B,D*H] (layout 1: [B,T,D*H]): ONNX's Y as it is, except [T,D,B,H] for D = 2
-                if (layout == 1 || dirs == 1) {
-                    int[] shape = layout == 1 ? new int[] {batch, t, dirs, hidden} : new int[] {t, 1, batch, hidden};
+                if (layout == 1 || dirs == 1 || timeBatchY) {
+                    int[] shape = layout == 1 ? new int[] {batch, t, dirs, hidden}
+                            : timeBatchY ? new int[] {t, batch, dirs, hidden} : new int[] {t, 1, batch, hidden};
                     yKept = true;
                     res[0] = Value.made(shape, out.output());
                 } else {
