@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Golden data for jrnn's ONNX importer (test/java/io/jrnn/OnnxGoldenTest.java), written to test/golden/onnx/.
+"""Golden data for jrnn's ONNX importer (test/java/io/jrnn/OnnxModelGoldenTest.java), written to test/golden/onnx-model/.
 
 Each case is a folder as ONNX's backend test data lays it out: model.onnx, input_<k>.pb and output_<k>.pb
 (TensorProto files named after the graph's inputs and outputs).
@@ -25,7 +25,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'golden', 'onnx')
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'golden', 'onnx-model')
 
 
 def save(name, model, inputs, outputs):

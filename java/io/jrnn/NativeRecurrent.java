@@ -38,7 +38,9 @@ abstract class NativeRecurrent implements RecurrentLayer {
     NativeRecurrent(StateDict sd, String prefix, Cell cell, int flags, RecurrentOptions options, Precision precision) {
         if (sd == null) throw new IllegalArgumentException("state dict must not be null");
         if (precision == null) throw new IllegalArgumentException("precision must not be null");
-        if (options == null) throw new IllegalArgumentException("options must not be null (RecurrentOptions.defaults() for none)");
+        if (options == null) {
+            throw new IllegalArgumentException("options must not be null (RecurrentOptions.defaults() for none)");
+        }
         this.precision = precision;
         this.options = options;
         if (prefix == null) throw new IllegalArgumentException("prefix must not be null (use \"\" for none)");
@@ -178,7 +180,7 @@ abstract class NativeRecurrent implements RecurrentLayer {
             if (!m.matches()) continue;
             long layer = Long.parseLong(m.group(3).length() > 9 ? "999999999" : m.group(3));
             boolean used = layer < numLayers && (m.group(4) == null || numDirections == 2)
-                    && (m.group(1).equals("weight") ? true : bias && !m.group(2).equals("hr") && !m.group(2).equals("p"))
+                    && (m.group(1).equals("weight") || (bias && !m.group(2).equals("hr") && !m.group(2).equals("p")))
                     && (!m.group(2).equals("hr") || projSize > 0)
                     && (!m.group(2).equals("p") || peepholes);
             if (!used) unused.add(name);
@@ -264,7 +266,7 @@ abstract class NativeRecurrent implements RecurrentLayer {
         float[] alpha = new float[Math.max(n, 1)], beta = new float[Math.max(n, 1)];
         for (int i = 0; i < n; i++) {
             RecurrentOptions.Fn f = o.activations().get(i);
-            kinds[i] = f.kind().ordinal();
+            kinds[i] = f.kind().ordinal();  // Kind's declaration order is the ABI's JRNN_FN_* values
             alpha[i] = f.alpha();
             beta[i] = f.beta();
         }

@@ -30,7 +30,7 @@ import java.util.List;
  */
 public final class RecurrentOptions {
 
-    /** The activation functions of ONNX's recurrent operators. */
+    /** The activation functions of ONNX's recurrent operators (declared in the native ABI's order). */
     public enum Kind {
         /** {@code 1 / (1 + e^-x)} */
         SIGMOID,

@@ -16,7 +16,10 @@ final class Weights {
     /** The dtypes read as float32 weights. */
     static final Set<String> FLOAT_DTYPES = Set.of("F32", "F16", "BF16", "F64");
 
-    /** {@code torch.nn.RNN/LSTM/GRU} parameter names: weight_ih_l0, bias_hh_l1_reverse, weight_hr_l0, ... (and weight_p_l0, LSTM peepholes) */
+    /**
+     * {@code torch.nn.RNN/LSTM/GRU} parameter names: weight_ih_l0, bias_hh_l1_reverse, weight_hr_l0, ... and
+     * weight_p_l0 (LSTM peepholes, an ONNX extra).
+     */
     static final Pattern RECURRENT_NAME = Pattern.compile("(weight|bias)_(ih|hh|hr|p)_l(\\d+)(_reverse)?");
 
     static String dot(String prefix) {

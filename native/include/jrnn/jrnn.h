@@ -124,7 +124,8 @@ JRNN_API int jrnn_rnn_set_options(jrnn_rnn* rnn, int flags, float clip, int n_ac
 /* LSTM peepholes of one layer and direction, p[3*H] in gate order i, f, o (set after its weights; not with
  * proj_size): i = f(.. + p_i*c_{t-1}), f = f(.. + p_f*c_{t-1}), o = f(.. + p_o*c_t). */
 JRNN_API int jrnn_rnn_set_peepholes(jrnn_rnn* rnn, int layer, int direction, const float* p);
-/* Bytes of packed weights (scales and row sums included) and folded biases held for the layers set so far. */
+/* Bytes of packed weights (scales and row sums included), folded biases and peepholes held for the layers set so
+ * far. */
 JRNN_API int64_t jrnn_rnn_weight_bytes(const jrnn_rnn* rnn);
 
 /* Full sequence. x[T,B,I]; lengths[B] (0 <= len <= T) or NULL = all T; h0[L*D,B,Hout] or NULL = zeros;

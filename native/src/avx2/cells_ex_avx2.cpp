@@ -24,7 +24,6 @@ JRNN_EX_INLINE V add(V a, V b) { return _mm256_add_ps(a, b); }
 JRNN_EX_INLINE V sub(V a, V b) { return _mm256_sub_ps(a, b); }
 JRNN_EX_INLINE V mul(V a, V b) { return _mm256_mul_ps(a, b); }
 JRNN_EX_INLINE V vdiv(V a, V b) { return _mm256_div_ps(a, b); }
-JRNN_EX_INLINE V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
 JRNN_EX_INLINE V vmin(V a, V b) { return _mm256_min_ps(a, b); }
 JRNN_EX_INLINE V vmax(V a, V b) { return _mm256_max_ps(a, b); }
 JRNN_EX_INLINE V vabs(V a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }

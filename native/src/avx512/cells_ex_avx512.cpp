@@ -24,7 +24,6 @@ JRNN_EX_INLINE V add(V a, V b) { return _mm512_add_ps(a, b); }
 JRNN_EX_INLINE V sub(V a, V b) { return _mm512_sub_ps(a, b); }
 JRNN_EX_INLINE V mul(V a, V b) { return _mm512_mul_ps(a, b); }
 JRNN_EX_INLINE V vdiv(V a, V b) { return _mm512_div_ps(a, b); }
-JRNN_EX_INLINE V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
 JRNN_EX_INLINE V vmin(V a, V b) { return _mm512_min_ps(a, b); }
 JRNN_EX_INLINE V vmax(V a, V b) { return _mm512_max_ps(a, b); }
 JRNN_EX_INLINE V vabs(V a) { return _mm512_abs_ps(a); }

@@ -162,7 +162,7 @@ CellOptions direction_options(const jrnn_rnn& r, int dir, bool defaults_only = f
         o.f = r.cell == JRNN_CELL_RNN_RELU ? ActFn{kActRelu, 0.0f, 0.0f} : tanh;
     }
     if (!defaults_only && !r.acts.empty()) {
-        const int per = r.lstm() ? 3 : r.gru() ? 2 : 1;
+        const int per = r.fns_per_direction();
         const ActFn* a = r.acts.data() + static_cast<size_t>(dir) * per;
         o.f = a[0];
         if (per > 1) o.g = a[1];
@@ -497,7 +497,7 @@ int jrnn_rnn_set_options(jrnn_rnn* r, int flags, float clip, int n_act, const in
         if (d.set) return JRNN_ERR_STATE;
     const bool reverse = flags & JRNN_RNN_REVERSE, input_forget = flags & JRNN_RNN_INPUT_FORGET;
     if ((reverse && r->D != 1) || (input_forget && !r->lstm())) return JRNN_ERR_ARG;
-    const int per = r->lstm() ? 3 : r->gru() ? 2 : 1;
+    const int per = r->fns_per_direction();
     if (n_act != 0 && (n_act != per * r->D || !kinds || !alpha || !beta)) return JRNN_ERR_ARG;
     std::vector<ActFn> acts;
     try {
@@ -557,6 +557,7 @@ int64_t jrnn_rnn_weight_bytes(const jrnn_rnn* r) {
         if (!d.set) continue;
         bytes += d.w_ih.p.bytes() + d.w_hh.p.bytes() + (r->P > 0 ? d.w_hr.p.bytes() : 0);
         bytes += static_cast<int64_t>(sizeof(float)) * (r->gh() + r->H);  // folded biases
+        if (d.peep) bytes += static_cast<int64_t>(sizeof(float)) * 3 * r->H;  // LSTM peepholes
     }
     return bytes;
 }

@@ -92,6 +92,8 @@ struct jrnn_rnn {
     bool reset_before() const { return gru() && (flags & JRNN_GRU_RESET_BEFORE); }
     int in_size(int layer) const { return layer == 0 ? I : D * Hout; }
     int gh() const { return G * H; }
+    // ONNX's activation functions per direction: LSTM f, g, h; GRU f, g; RNN f
+    int fns_per_direction() const { return lstm() ? 3 : gru() ? 2 : 1; }
     // multiply-adds of one step's recurrent products for B rows (what a step barrier amortises)
     int64_t step_macs(int B) const {
         return static_cast<int64_t>(B) * gh() * Hout + static_cast<int64_t>(B) * P * H;

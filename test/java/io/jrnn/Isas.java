@@ -26,6 +26,17 @@ final class Isas {
         return supported;
     }
 
+    /** Runs body with the kernel path switched to isa and returns its result, then switches back. */
+    static <T> T withResult(String isa, java.util.function.Supplier<T> body) {
+        String before = Jrnn.isa();
+        Jrnn.setIsa(isa);
+        try {
+            return body.get();
+        } finally {
+            Jrnn.setIsa(before);
+        }
+    }
+
     /** Runs body with the kernel path switched to isa, then switches back. */
     static void with(String isa, Runnable body) {
         String before = Jrnn.isa();

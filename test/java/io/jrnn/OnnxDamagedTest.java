@@ -50,7 +50,7 @@ class OnnxDamagedTest {
             "keras-lstm-peephole-layout1", "torch-rnn-bi-l1-none"};
 
     private static Path golden(String name) {
-        return OnnxGoldenTest.folder().resolve(name);
+        return OnnxModelGoldenTest.folder().resolve(name);
     }
 
     /** Loads and, if it loads, runs on the case's golden inputs; returns whether it loaded. */
@@ -67,8 +67,8 @@ class OnnxDamagedTest {
             throw new AssertionError(what + ": load threw " + e, e);
         }
         try (m) {
-            List<Value> ins = OnnxGoldenTest.read(golden(seed), "input_");
-            List<String> names = OnnxGoldenTest.names(golden(seed), "input_");
+            List<Value> ins = OnnxModelGoldenTest.read(golden(seed), "input_");
+            List<String> names = OnnxModelGoldenTest.names(golden(seed), "input_");
             Map<String, Tensor> feeds = new LinkedHashMap<>();
             try {
                 for (int k = 0; k < ins.size(); k++) {

@@ -1,5 +1,6 @@
 package io.jrnn;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -10,7 +11,8 @@ import java.util.Map;
  * <p>Weights use PyTorch's names and layouts (without the module prefix): {@code weight_ih_l{k}[G*H, in]},
  * {@code weight_hh_l{k}[G*H, Hout]}, {@code bias_ih_l{k}[G*H]}, {@code bias_hh_l{k}[G*H]}, {@code weight_hr_l{k}[P, H]},
  * with {@code _reverse} for the backward direction; G*H rows stacked by gate, LSTM i,f,g,o and GRU r,z,n. All
- * arrays are flat row-major. Straight loops, one sequence and one direction at a time: slow and obvious.
+ * arrays are flat row-major. Straight loops, one sequence and one direction at a time: slow and obvious. With
+ * {@link RecurrentOptions}: ONNX's reverse, clip, input_forget, activation functions and LSTM peepholes.
  */
 final class Reference64 {
     private Reference64() {}
@@ -73,6 +75,17 @@ final class Reference64 {
      */
     static Result forward(Config c, Map<String, float[]> w, float[] x, int T, int B, int[] lengths, float[] h0,
                           float[] c0, Precision precision) {
+        return forward(c, w, x, T, B, lengths, h0, c0, precision, RecurrentOptions.defaults());
+    }
+
+    /**
+     * Runs the stack with ONNX-style options, written from the ONNX operator spec (LSTM/GRU/RNN-14) with clip and
+     * input_forget placed as {@link RecurrentOptions} documents: every layer runs reverse when {@code o.reverse()};
+     * peepholes come from {@code weight_p_l{k}[3H]} (i, f, o) when present. The functions of {@code o} replace
+     * the cell's (its sigmoid candidate or relu included) when given.
+     */
+    static Result forward(Config c, Map<String, float[]> w, float[] x, int T, int B, int[] lengths, float[] h0,
+                          float[] c0, Precision precision, RecurrentOptions o) {
         Reference64.precision = precision;
         final int L = c.numLayers(), D = c.directions(), H = c.hiddenSize(), hout = c.outputSize();
         final boolean lstm = c.cell().isLstm();
@@ -93,6 +106,9 @@ final class Reference64 {
                 double[] bih = c.bias() ? get(w, "bias_ih" + sfx) : null;
                 double[] bhh = c.bias() ? get(w, "bias_hh" + sfx) : null;
                 double[] whr = c.projSize() > 0 ? weights(w, "weight_hr" + sfx, c.projSize()) : null;
+                double[] peep = w.containsKey("weight_p" + sfx) ? get(w, "weight_p" + sfx) : null;
+                Ex ex = o.isDefault() && peep == null ? null : Ex.of(c.cell(), o, d, peep);
+                boolean backwards = (d == 1) != o.reverse();
                 int s = l * D + d;
                 for (int b = 0; b < B; b++) {
                     int len = lengths == null ? T : lengths[b];
@@ -101,10 +117,11 @@ final class Reference64 {
                     for (int j = 0; j < hout; j++) h[j] = h0 == null ? 0 : h0[(s * B + b) * hout + j];
                     for (int j = 0; lstm && j < H; j++) cs[j] = c0 == null ? 0 : c0[(s * B + b) * H + j];
                     for (int k = 0; k < len; k++) {
-                        int t = d == 0 ? k : len - 1 - k;
+                        int t = backwards ? len - 1 - k : k;
                         double[] xt = new double[inSize];
                         System.arraycopy(in, (t * B + b) * inSize, xt, 0, inSize);
-                        h = cell(layerCell, H, c.projSize(), inSize, wih, whh, bih, bhh, whr, xt, h, cs);
+                        h = ex == null ? cell(layerCell, H, c.projSize(), inSize, wih, whh, bih, bhh, whr, xt, h, cs)
+                                : ex.cell(layerCell, H, c.projSize(), inSize, wih, whh, bih, bhh, whr, xt, h, cs);
                         System.arraycopy(h, 0, out, (t * B + b) * D * hout + d * hout, hout);
                     }
                     System.arraycopy(h, 0, hn, (s * B + b) * hout, hout);
@@ -181,6 +198,109 @@ final class Reference64 {
             }
             default -> throw new AssertionError(cell);
         }
+    }
+
+    /** One direction's ONNX-style options: clip (0 = none), input_forget, f, g, h, peepholes i, f, o (or null). */
+    record Ex(double clip, boolean inputForget, RecurrentOptions.Fn f, RecurrentOptions.Fn g, RecurrentOptions.Fn h,
+              double[] peep) {
+        static Ex of(Cell cell, RecurrentOptions o, int d, double[] peep) {
+            List<RecurrentOptions.Fn> a = o.activations();
+            RecurrentOptions.Fn sig = RecurrentOptions.Fn.sigmoid(), tanh = RecurrentOptions.Fn.tanh();
+            RecurrentOptions.Fn f, g = tanh, h = tanh;
+            if (cell.isLstm()) {
+                f = sig;
+                g = cell == Cell.LSTM_SIGMOID ? sig : tanh;
+            } else if (cell.gates == 3) {
+                f = sig;
+            } else {
+                f = cell == Cell.RNN_RELU ? RecurrentOptions.Fn.relu() : tanh;
+            }
+            int per = cell.isLstm() ? 3 : cell.gates == 3 ? 2 : 1;
+            if (!a.isEmpty()) {
+                f = a.get(d * per);
+                if (per > 1) g = a.get(d * per + 1);
+                if (per > 2) h = a.get(d * per + 2);
+            }
+            return new Ex(o.clip(), o.inputForget(), f, g, h, peep);
+        }
+
+        double clipped(double v) {
+            return clip > 0 ? Math.max(-clip, Math.min(clip, v)) : v;
+        }
+
+        /** The cell with these options (the products as {@link Reference64#cell} computes them). */
+        double[] cell(Cell cell, int H, int P, int inSize, double[] wih, double[] whh, double[] bih, double[] bhh,
+                      double[] whr, double[] x, double[] hIn, double[] cs) {
+            final int G = cell.gates, hout = hIn.length;
+            final double[] hState = hIn;
+            x = input(x);
+            double[] hq = input(hIn);
+            double[] gx = affine(wih, bih, x, G * H, inSize);
+            double[] next = new double[H];
+            if (cell.isLstm()) {
+                double[] gh = affine(whh, bhh, hq, G * H, hout);
+                double[] m = new double[H];
+                for (int j = 0; j < H; j++) {
+                    double cp = cs[j];
+                    double pi = peep == null ? 0 : peep[j], pf = peep == null ? 0 : peep[H + j];
+                    double po = peep == null ? 0 : peep[2 * H + j];
+                    double i = act(f, clipped(gx[j] + gh[j] + pi * cp));
+                    double fg = inputForget ? 1 - i : act(f, clipped(gx[H + j] + gh[H + j] + pf * cp));
+                    double gg = act(g, clipped(gx[2 * H + j] + gh[2 * H + j]));
+                    cs[j] = fg * cp + i * gg;
+                    double og = act(f, clipped(gx[3 * H + j] + gh[3 * H + j] + po * cs[j]));
+                    m[j] = og * act(h, cs[j]);
+                }
+                return P > 0 ? affine(whr, null, input(m), P, H) : m;
+            }
+            if (G == 1) {
+                double[] gh = affine(whh, bhh, hq, H, hout);
+                for (int j = 0; j < H; j++) next[j] = act(f, clipped(gx[j] + gh[j]));
+                return next;
+            }
+            if (cell == Cell.GRU) {
+                double[] gh = affine(whh, bhh, hq, G * H, hout);
+                for (int j = 0; j < H; j++) {
+                    double r = act(f, clipped(gx[j] + gh[j]));
+                    double z = act(f, clipped(gx[H + j] + gh[H + j]));
+                    double n = act(g, clipped(gx[2 * H + j] + r * gh[2 * H + j]));
+                    next[j] = (1 - z) * n + z * hState[j];
+                }
+                return next;
+            }
+            double[] r = new double[H], z = new double[H];
+            for (int j = 0; j < H; j++) {
+                r[j] = act(f, clipped(gx[j] + dot(whh, j, hq, hout) + (bhh == null ? 0 : bhh[j])));
+                z[j] = act(f, clipped(gx[H + j] + dot(whh, H + j, hq, hout) + (bhh == null ? 0 : bhh[H + j])));
+            }
+            double[] rh = new double[H];
+            for (int j = 0; j < H; j++) rh[j] = r[j] * hState[j];
+            rh = input(rh);
+            for (int j = 0; j < H; j++) {
+                double hn = dot(whh, 2 * H + j, rh, H) + (bhh == null ? 0 : bhh[2 * H + j]);
+                double n = act(g, clipped(gx[2 * H + j] + hn));
+                next[j] = (1 - z[j]) * n + z[j] * hState[j];
+            }
+            return next;
+        }
+    }
+
+    /** An ONNX activation function, from the operator spec. */
+    static double act(RecurrentOptions.Fn fn, double x) {
+        double a = fn.alpha(), b = fn.beta();
+        return switch (fn.kind()) {
+            case SIGMOID -> sigmoid(x);
+            case TANH -> Math.tanh(x);
+            case RELU -> Math.max(0, x);
+            case HARD_SIGMOID -> Math.min(Math.max(a * x + b, 0), 1);
+            case ELU -> x >= 0 ? x : a * Math.expm1(x);
+            case SOFTSIGN -> x / (1 + Math.abs(x));
+            case SOFTPLUS -> Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+            case AFFINE -> a * x + b;
+            case LEAKY_RELU -> x >= 0 ? x : a * x;
+            case THRESHOLDED_RELU -> x > a ? x : 0;
+            case SCALED_TANH -> a * Math.tanh(b * x);
+        };
     }
 
     /** W v + b for W[rows, cols] row-major; b may be null. */

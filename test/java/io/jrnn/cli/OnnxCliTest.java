@@ -21,7 +21,7 @@ class OnnxCliTest {
 
     static Path golden(String name) {
         try {
-            return Paths.get(OnnxCliTest.class.getClassLoader().getResource("golden/onnx/" + name).toURI());
+            return Paths.get(OnnxCliTest.class.getClassLoader().getResource("golden/onnx-model/" + name).toURI());
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }
