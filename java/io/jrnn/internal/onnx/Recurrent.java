@@ -323,7 +323,7 @@ final class Recurrent extends Op {
         Tensor xt = null, h0 = null, c0 = null;
         Tensor given = x.nativeAs(x.shape); // the caller's or the previous layer's tensor: no copy
         RecurrentOutput out = null;
-        boolean yKept = false;
+        boolean yKept = false, hKept = false, cKept = false;
         try {
             xt = given != null ? given : Tensor.of(x.fl(), x.shape);
             h0 = state(in.length > 5 ? in[5] : null, batch, "initial_h");
@@ -342,14 +342,21 @@ final class Recurrent extends Op {
                             new int[] {0, 2, 1, 3}, node);
                 }
             }
-            if (wantOut.length > 1 && wantOut[1]) res[1] = stateOut(out.hn().toArray(), batch);
-            if (wantOut.length > 2 && wantOut[2]) res[2] = stateOut(out.cn().toArray(), batch);
+            // jrnn's hn/cn are [D,B,H]: ONNX's Y_h/Y_c as they are in layout 0
+            if (wantOut.length > 1 && wantOut[1]) {
+                hKept = layout == 0;
+                res[1] = hKept ? Value.made(new int[] {dirs, batch, hidden}, out.hn()) : stateOut(out.hn().toArray(), batch);
+            }
+            if (wantOut.length > 2 && wantOut[2]) {
+                cKept = layout == 0;
+                res[2] = cKept ? Value.made(new int[] {dirs, batch, hidden}, out.cn()) : stateOut(out.cn().toArray(), batch);
+            }
             return res;
         } finally {
             if (out != null) {
                 if (!yKept) out.output().close();
-                out.hn().close();
-                if (out.cn() != null) out.cn().close();
+                if (!hKept) out.hn().close();
+                if (out.cn() != null && !cKept) out.cn().close();
             }
             if (xt != null && xt != given) xt.close();
             if (h0 != null) h0.close();
