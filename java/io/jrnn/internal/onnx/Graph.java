@@ -158,6 +158,7 @@ public final class Graph implements AutoCloseable {
                         ? "fused into the Linear before it" : "fused into the recurrent layer before it", null));
                 continue;
             }
+            Op pending = null; // compiled but not yet in the plan: closed if this node fails after compiling
             try {
                 if (!n.getDomain().isEmpty() && !n.getDomain().equals("ai.onnx")) {
                     throw new IOException(label + " is in domain " + n.getDomain() + "; only the default ONNX domain "
@@ -203,6 +204,7 @@ public final class Graph implements AutoCloseable {
                 }
                 fusion.transposeNode = nextTranspose(nodes, ni, uses);
                 Op op = Compiler.compile(n.getOpType(), label, attrs, cv, given, want, opset, precision, dir, fusion);
+                pending = op;
                 List<String> outs = new ArrayList<>(n.getOutputList());
                 if (fusion.absorbedAdd) {
                     int addIndex = indexOf(nodes, fusion.addNode, ni);
@@ -235,9 +237,11 @@ public final class Graph implements AutoCloseable {
                 }
                 report.add(new NodeReport(n.getName(), n.getOpType(), folded != null ? "constant (computed at load)"
                         : op.describe(), null));
+                pending = null;
                 if (folded == null) steps.add(new Step(op, in, out));
                 else op.close();
             } catch (IOException e) {
+                if (pending != null) pending.close();
                 if (!lenient) {
                     closeAll(steps);
                     throw new IOException(where + ": " + e.getMessage(), e);
@@ -252,6 +256,7 @@ public final class Graph implements AutoCloseable {
                     }
                 }
             } catch (RuntimeException e) {
+                if (pending != null) pending.close();
                 closeAll(steps);
                 throw e;
             }
