@@ -152,6 +152,20 @@ public final class Tensor implements AutoCloseable {
         return pointer().get(off);
     }
 
+    /**
+     * Moves the storage into a new tensor of another shape with the same element count (package-private: the ONNX
+     * importer hands a layer's output out under the shape ONNX gives it); this tensor is closed afterwards.
+     */
+    synchronized Tensor moveTo(int... newShape) {
+        long n = checkShape(newShape);
+        if (n != size) {
+            throw new IllegalArgumentException("cannot view " + Arrays.toString(shape) + " as " + Arrays.toString(newShape));
+        }
+        FloatPointer p = pointer();
+        data = null;
+        return new Tensor(newShape.clone(), n, p);
+    }
+
     public boolean isClosed() {
         return data == null;
     }

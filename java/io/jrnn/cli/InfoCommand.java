@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
  * <p>Thread safety: one instance per command line run.
  */
 @Command(name = "info", sortOptions = false, usageHelpAutoWidth = true,
-        description = "Print what a model file holds: its seq2seq config, vocabularies and parameter count.")
+        description = "Print what a model file holds: its seq2seq config, vocabularies and parameter count; for an "
+                + ".onnx model, what each node maps to in jrnn and what does not map.")
 final class InfoCommand implements Callable<Integer> {
     /** At most this many tokens of a vocabulary, and tensors of a plain state dict, are listed. */
     static final int MAX_LISTED = 64;
@@ -37,7 +38,7 @@ final class InfoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "FILE", description = "A .safetensors model file.")
+    @Parameters(paramLabel = "FILE", description = "A .safetensors model file, or an .onnx model (lists what maps).")
     Path file;
 
     @Option(names = "--json", description = "Print the jrnn.config JSON exactly as stored in the file.")
@@ -47,6 +48,7 @@ final class InfoCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         Main.checkFile(file);
+        if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx")) return onnx(out);
         String config;
         long params = 0;
         TreeSet<String> dtypes = new TreeSet<>();
@@ -116,6 +118,22 @@ final class InfoCommand implements Callable<Integer> {
         row(out, "loaded", String.join(", ", loaded) + " (weights in memory by --precision)");
         out.flush();
         return Main.OK;
+    }
+
+    /** An ONNX model: what each node maps to in jrnn and which nodes do not map (exit code 1 if any). */
+    private int onnx(PrintWriter out) throws IOException {
+        List<String> lines = io.jrnn.OnnxModel.inspect(file);
+        row(out, "file", file.toString());
+        row(out, "format", "ONNX; " + lines.get(0));
+        int bad = 0;
+        for (int i = 1; i < lines.size(); i++) {
+            row(out, i == 1 ? "nodes" : "", lines.get(i));
+            if (lines.get(i).contains(": NOT SUPPORTED: ")) bad++;
+        }
+        row(out, "summary", bad == 0 ? "every node maps; OnnxModel.load runs it"
+                : bad + " of " + (lines.size() - 1) + " nodes do not map; OnnxModel.load refuses this model");
+        out.flush();
+        return bad == 0 ? Main.OK : Main.BAD_INPUT;
     }
 
     private static void row(PrintWriter out, String key, String value) {

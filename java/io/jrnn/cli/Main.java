@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "jrnn", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         subcommands = {DemoCommand.class, GenerateCommand.class, ClassifyCommand.class, TranslateCommand.class,
-                InfoCommand.class, CommandLine.HelpCommand.class},
+                InfoCommand.class, RunCommand.class, CommandLine.HelpCommand.class},
         usageHelpAutoWidth = true,
         description = "Fast CPU inference of recurrent networks and seq2seq models (jrnn).",
         footerHeading = "%nExamples:%n",
@@ -41,6 +41,8 @@ import picocli.CommandLine.Spec;
                   "  jrnn classify \"Useless use of %%s in void context\"",
                   "  jrnn translate --model m.safetensors < in.txt > out.txt",
                   "  jrnn info m.safetensors",
+                  "  jrnn info model.onnx",
+                  "  jrnn run model.onnx --input x=3x1:4,2,7",
                   "",
                   "Exit codes: 0 ok, 1 bad usage or input, 2 missing, unreadable or malformed file."})
 public final class Main implements Runnable {
@@ -58,7 +60,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "Missing a command: demo, generate, classify, translate or info");
+        throw new ParameterException(spec.commandLine(), "Missing a command: demo, generate, classify, translate, info or run");
     }
 
     /** The {@code --version} lines: the library and the kernel path it runs. */
