@@ -71,7 +71,12 @@ public final class RowStepper implements AutoCloseable {
      *     changed); when the model's softmax meets a row of only -inf scores (the states have advanced)
      */
     public void step(int rows, int[] ids, float[] states, float[] out) {
-        checkCommon(rows, states, out);
+        step(rows, ids, states, 0, out);
+    }
+
+    /** {@link #step(int, int[], float[], float[])} with row r's state at {@code states[off + r*S ..)}. */
+    void step(int rows, int[] ids, float[] states, int off, float[] out) {
+        checkCommon(rows, states, off, out);
         if (model.embedding == null) {
             throw new IllegalArgumentException("this model has no embedding: step with float features x[rows*"
                     + model.rnn.inputSize + "]");
@@ -82,7 +87,7 @@ public final class RowStepper implements AutoCloseable {
         }
         model.embedding.checkIds(ids, 0, rows);
         this.ids.position(0).put(ids, 0, rows);
-        run(rows, states, out);
+        run(rows, states, off, out);
     }
 
     /**
@@ -90,7 +95,12 @@ public final class RowStepper implements AutoCloseable {
      * (I = {@link SequenceModel#inputSize()}); states and out as {@link #step(int, int[], float[], float[])}.
      */
     public void step(int rows, float[] x, float[] states, float[] out) {
-        checkCommon(rows, states, out);
+        step(rows, x, states, 0, out);
+    }
+
+    /** {@link #step(int, float[], float[], float[])} with row r's state at {@code states[off + r*S ..)}. */
+    void step(int rows, float[] x, float[] states, int off, float[] out) {
+        checkCommon(rows, states, off, out);
         if (model.embedding != null) {
             throw new IllegalArgumentException("this model starts with an embedding: step with token ids");
         }
@@ -100,17 +110,17 @@ public final class RowStepper implements AutoCloseable {
                     + " = " + need + " floats, got " + (x == null ? "null" : x.length));
         }
         this.x.position(0).put(x, 0, (int) need);
-        run(rows, states, out);
+        run(rows, states, off, out);
     }
 
-    private void checkCommon(int rows, float[] states, float[] out) {
+    private void checkCommon(int rows, float[] states, int off, float[] out) {
         if (closed) throw new IllegalStateException("row stepper is closed");
         if (rows < 1 || rows > maxRows) {
             throw new IllegalArgumentException("rows must be in [1, " + maxRows + "] (this stepper's maxRows), got "
                     + rows);
         }
         long s = (long) rows * stateSize, o = (long) rows * model.outputSize;
-        if (states == null || states.length < s) {
+        if (states == null || off < 0 || states.length - (long) off < s) {
             throw new IllegalArgumentException("states must hold rows*stateSize = " + rows + "*" + stateSize + " = "
                     + s + " floats, got " + (states == null ? "null" : states.length));
         }
@@ -120,9 +130,9 @@ public final class RowStepper implements AutoCloseable {
         }
     }
 
-    private void run(int rows, float[] st, float[] o) {
+    private void run(int rows, float[] st, int off, float[] o) {
         int s = rows * stateSize;
-        states.position(0).put(st, 0, s);
+        states.position(0).put(st, off, s);
         int rc;
         JrnnNative.SeqStepHandle h = model.stepper.acquire();
         try {
@@ -145,7 +155,7 @@ public final class RowStepper implements AutoCloseable {
             model.stepper.release();
         }
         if (rc == JrnnNative.OK || rc == JrnnNative.ERR_ARG) {
-            states.position(0).get(st, 0, s);
+            states.position(0).get(st, off, s);
             out.position(0).get(o, 0, rows * model.outputSize);
         }
         if (rc == JrnnNative.ERR_ARG) {

@@ -17,24 +17,28 @@ import io.jrnn.internal.JrnnNative;
 
 /**
  * Many callers, one batch: serves concurrent callers of one recurrent layer ({@link Lstm}, {@link Gru}, {@link Rnn})
- * by running their pending work as one batched native call.
+ * or one {@link SequenceModel} (embedding, recurrent stack, heads, softmax) by running their pending work as one
+ * batched native call.
  *
  * <ul>
  *   <li>{@link #open()} gives a {@link Session}: a live stream with its own state, kept in a slot of the batcher's
- *       native state arena. Its {@link Session#step step(x)} waits until {@code maxBatch} sessions (or every open
- *       session) have a step pending, or {@code maxDelay} has passed since the oldest one, then all of them advance
- *       in one
- *       {@code step} call of batch B — in place in the arena when their slots are consecutive (single-layer stacks),
- *       else through a gather and scatter of their rows.
- *   <li>{@link #forward(Tensor)} runs a whole sequence; sequences of different lengths queued together run as one
- *       batched {@code forward} with per-sequence lengths.
+ *       state arena. Its {@link Session#step step(x)} (or {@link Session#step(int) step(id)} for a model with an
+ *       embedding) waits until {@code maxBatch} sessions (or every open session) have a step pending, or
+ *       {@code maxDelay} has passed since the oldest one, then all of them advance in one batched step call of
+ *       batch B — in place in the arena when their slots are consecutive (for a layer: single-layer stacks), else
+ *       through a gather and scatter of their rows. A layer's step returns the top layer's {@code h_t}; a model's
+ *       returns what a {@link SequenceStream} step gives (the head's output, after any softmax), through
+ *       {@link SequenceModel#rowStepper}.
+ *   <li>{@link #forward(Tensor)} (layers only) runs a whole sequence; sequences of different lengths queued
+ *       together run as one batched {@code forward} with per-sequence lengths.
  * </ul>
  *
  * <p><b>Results do not depend on the batch</b> (the default, {@link Builder#batchInvariant}): a session's outputs
  * and states are bit-identical whatever else shares its batches and wherever its row sits, and equal to the same
- * steps on a {@link RecurrentStream} of batch 1, and a {@code forward} here equals the layer's own forward of that
- * sequence alone. Without it, the AVX2 product sums in an order chosen by the batch size (the last bits then vary
- * with the traffic); {@code bench/} measures what invariance costs.
+ * steps on a {@link RecurrentStream} (a model: a {@link SequenceStream}) of batch 1, and a {@code forward} here
+ * equals the layer's own forward of that sequence alone. Without it, the AVX2 product sums in an order chosen by the
+ * batch size (the last bits then vary with the traffic); {@code bench/} measures what invariance costs. For a model
+ * the bit-identity holds for FP32 weights (BF16 and INT8 products pick routes by batch size).
  *
  * <p><b>Requests</b> are {@link CompletableFuture}s completing exactly once. A request can be withdrawn (its
  * {@code cancel}, or a timeout from {@link Builder#timeout} or the per-call argument) only while it is queued: it then
@@ -47,14 +51,16 @@ import io.jrnn.internal.JrnnNative;
  * <p>Dependent actions attached with non-async {@code then...} methods run on the batcher's thread and delay the
  * next batch; use the {@code ...Async} forms for slow work.
  *
- * <p>Thread safety: thread-safe; every method may be called from any thread. The batcher does not own the layer:
- * close the batcher first.
+ * <p>Thread safety: thread-safe; every method may be called from any thread, sessions included. The batcher does not
+ * own the layer or model: close the batcher first (a batch run after the model was closed fails its requests with
+ * {@link IllegalStateException}).
  */
 public final class StreamBatcher implements AutoCloseable {
 
     /** Settings of a {@link StreamBatcher}; every setter validates its value at once. Not thread-safe. */
     public static final class Builder {
         private final NativeRecurrent layer;
+        private final SequenceModel model;
         private int maxBatch = 64;
         private Duration maxDelay = Duration.ofMillis(1);
         private int queueCapacity = 4096;
@@ -68,6 +74,21 @@ public final class StreamBatcher implements AutoCloseable {
                 throw new IllegalArgumentException("layer must be an Lstm, Gru or Rnn, got " + layer.getClass().getName());
             }
             this.layer = (NativeRecurrent) layer;
+            this.model = null;
+        }
+
+        private Builder(SequenceModel model) {
+            if (model == null) throw new IllegalArgumentException("model must not be null");
+            if (model.bidirectional()) {
+                throw new IllegalArgumentException("a StreamBatcher needs a unidirectional model (the reverse direction "
+                        + "reads the future); " + model + " is bidirectional: use SequenceModel.forward");
+            }
+            if (model.readout() == SequenceModel.Readout.MEAN) {
+                throw new IllegalArgumentException("the mean readout cannot step (it averages the whole sequence); "
+                        + model + ": use SequenceModel.forward");
+            }
+            this.layer = null;
+            this.model = model;
         }
 
         /** Most rows of one batched call (default 64). */
@@ -118,37 +139,46 @@ public final class StreamBatcher implements AutoCloseable {
         }
     }
 
+    /** A batcher of one recurrent layer's steps and whole sequences. */
     public static Builder builder(RecurrentLayer layer) {
         return new Builder(layer);
     }
 
-    private final NativeRecurrent layer;
-    private final int L, I, H, Hout, S, maxBatch;
+    /**
+     * A batcher of one model's steps (sessions only; {@link #forward} is for layers).
+     *
+     * @throws IllegalArgumentException when model is null, bidirectional, or has the mean readout (it cannot step)
+     */
+    public static Builder builder(SequenceModel model) {
+        return new Builder(model);
+    }
+
+    private final NativeRecurrent layer;  // the layer, or the model's recurrent stack
+    private final SequenceModel model;    // null: a layer batcher
+    private final int L, I, H, Hout, N, S, maxBatch, vocab;
     private final boolean lstm, streams;
     private final int options;
     private final Duration timeout;
 
-    // the state arena h[L, S, Hout], c[L, S, H] (LSTM); slots guarded by `slots`
-    private final Tensor arenaH, arenaC;
-    private final BitSet slots = new BitSet();
+    private final BitSet slots = new BitSet();  // the arena's slots in use; guards the session fields and `closed`
     private final java.util.concurrent.atomic.AtomicInteger openSessions = new java.util.concurrent.atomic.AtomicInteger();
     private boolean closed;  // guarded by slots
+    private boolean freed;   // guarded by slots
 
-    // buffers of the step worker only
-    private final Tensor xBuf, yBuf, gatherH, gatherC;
-    private final IntPointer ids;
-    private final float[] row, xRows, yRows;
-
+    private final Steps engine;
     private final BatchQueue<StepRequest> steps;
     private final BatchQueue<ForwardRequest> forwards;
 
     private StreamBatcher(Builder b) {
-        layer = b.layer;
+        model = b.model;
+        layer = model == null ? b.layer : model.rnn;
         layer.ensureOpen();
         L = layer.numLayers;
         I = layer.inputSize;
         H = layer.hiddenSize;
         Hout = layer.outputSize;
+        N = model == null ? Hout : model.outputSize();
+        vocab = model == null ? 0 : model.vocabSize();
         S = b.maxSessions;
         maxBatch = b.maxBatch;
         lstm = layer.isLstm();
@@ -156,25 +186,10 @@ public final class StreamBatcher implements AutoCloseable {
         options = b.batchInvariant ? JrnnNative.RUN_BATCH_INVARIANT : 0;
         timeout = b.timeout;
         final int R = Math.min(maxBatch, S);
-        List<AutoCloseable> made = new ArrayList<>();
-        try {
-            arenaH = keep(made, Tensor.zeros(L, S, Hout));
-            arenaC = lstm ? keep(made, Tensor.zeros(L, S, H)) : null;
-            xBuf = keep(made, Tensor.zeros(R, I));
-            yBuf = keep(made, Tensor.zeros(R, Hout));
-            gatherH = keep(made, Tensor.zeros(L, R, Hout));
-            gatherC = lstm ? keep(made, Tensor.zeros(L, R, H)) : null;
-            ids = keep(made, new IntPointer(R));
-        } catch (RuntimeException | Error e) {
-            for (AutoCloseable c : made) closeQuietly(c);
-            throw e;
-        }
-        row = new float[Math.max(Hout, H)];
-        xRows = new float[R * I];
-        yRows = new float[R * Hout];
+        engine = model == null ? new LayerSteps(R) : new ModelSteps(R, b.batchInvariant);
         // a step batch is full once every open session has a step queued: no other step can arrive
         steps = new BatchQueue<>("jrnn StreamBatcher steps", R, b.maxDelay, b.queueCapacity, openSessions::get,
-                this::runSteps);
+                engine::run);
         forwards = new BatchQueue<>("jrnn StreamBatcher forwards", maxBatch, b.maxDelay, b.queueCapacity, this::runForwards);
     }
 
@@ -200,7 +215,7 @@ public final class StreamBatcher implements AutoCloseable {
 
     /**
      * Opens a session with initial states {@code h0[L*Hout]} (layer-major, as {@code [L,1,Hout]}) and, for an LSTM,
-     * {@code c0[L*H]}; null: zeros.
+     * {@code c0[L*H]}; null: zeros. For a model, L, H and Hout are those of its recurrent stack.
      *
      * @throws IllegalArgumentException for a bidirectional layer (a stream cannot read the future) or bad sizes
      * @throws IllegalStateException when {@code maxSessions} sessions are open, or after {@link #close}
@@ -230,21 +245,9 @@ public final class StreamBatcher implements AutoCloseable {
             slots.set(slot);
             openSessions.incrementAndGet();
             // the slot is ours alone from here: no batch touches it
-            for (int l = 0; l < L; l++) {
-                writeRow(arenaH, (long) (l * S + slot) * Hout, h0, l * Hout, Hout);
-                if (lstm) writeRow(arenaC, (long) (l * S + slot) * H, c0, l * H, H);
-            }
+            engine.init(slot, h0, c0);
         }
         return new Session(slot);
-    }
-
-    private static void writeRow(Tensor t, long offset, float[] src, int from, int n) {
-        FloatPointer p = at(t.pointer(), offset);
-        if (src == null) {
-            for (int i = 0; i < n; i++) p.put(i, 0f);
-        } else {
-            p.put(src, from, n);
-        }
     }
 
     /** A view of base from element offset on (base itself is never repositioned: other threads use it too). */
@@ -271,26 +274,64 @@ public final class StreamBatcher implements AutoCloseable {
             return stepAsync(x).join();
         }
 
-        /** Queues one step with the batcher's default timeout: {@code x[I]} in, the top layer's {@code h_t[Hout]} out. */
+        /** Queues one step with the batcher's default timeout (see {@link #stepAsync(float[], Duration)}). */
         public CompletableFuture<float[]> stepAsync(float[] x) {
             return stepAsync(x, timeout);
         }
 
         /**
-         * Queues one step: {@code x[I]} (copied now) in, the top layer's {@code h_t[Hout]} out.
+         * Queues one step: {@code x[I]} (copied now) in; out the top layer's {@code h_t[Hout]} (a layer), or the
+         * model's output row {@code [N]} (a model without an embedding: N = {@link SequenceModel#outputSize()}).
          *
          * @param timeout how long the step may wait to start (null: no limit)
-         * @throws IllegalArgumentException when x does not have input_size values
+         * @throws IllegalArgumentException when x does not have input_size values, or the model takes token ids
          * @throws IllegalStateException when this session or the batcher is closed
          * @throws RejectedExecutionException when the queue is full
          */
         public CompletableFuture<float[]> stepAsync(float[] x, Duration timeout) {
+            if (vocab > 0) {
+                throw new IllegalArgumentException("this model starts with an embedding: step with token ids (step(int))");
+            }
             if (x == null) throw new IllegalArgumentException("x must not be null");
             if (x.length != I) {
-                throw new IllegalArgumentException("x must have input_size " + I + " values (" + layer
-                        + "), got " + x.length);
+                throw new IllegalArgumentException("x must have input_size " + I + " values ("
+                        + (model == null ? layer : model) + "), got " + x.length);
             }
-            StepRequest r = new StepRequest(this, x.clone(), timeout);
+            return submit(new StepRequest(this, x.clone(), -1, timeout));
+        }
+
+        /** Blocking form of {@link #stepAsync(int)}: {@code stepAsync(id).join()}. */
+        public float[] step(int id) {
+            return stepAsync(id).join();
+        }
+
+        /** Queues one step with the batcher's default timeout (see {@link #stepAsync(int, Duration)}). */
+        public CompletableFuture<float[]> stepAsync(int id) {
+            return stepAsync(id, timeout);
+        }
+
+        /**
+         * Queues one step of a model with an embedding: token {@code id} in, the model's output row {@code [N]} out
+         * (N = {@link SequenceModel#outputSize()}), what a {@link SequenceStream} step gives.
+         *
+         * @param timeout how long the step may wait to start (null: no limit)
+         * @throws IllegalArgumentException when id is outside {@code [0, vocabSize)}, or what is wrapped takes floats
+         * @throws IllegalStateException when this session or the batcher is closed
+         * @throws RejectedExecutionException when the queue is full
+         */
+        public CompletableFuture<float[]> stepAsync(int id, Duration timeout) {
+            if (vocab == 0) {
+                throw new IllegalArgumentException((model == null ? "this batcher wraps a recurrent layer"
+                        : "this model has no embedding") + ": step with float features x[" + I + "]");
+            }
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("token id must be in [0, " + vocab + ") (the model's vocabulary), got "
+                        + id);
+            }
+            return submit(new StepRequest(this, null, id, timeout));
+        }
+
+        private CompletableFuture<float[]> submit(StepRequest r) {
             synchronized (slots) {
                 if (sessionClosed) throw new IllegalStateException("session is closed");
                 inFlight++;
@@ -312,24 +353,22 @@ public final class StreamBatcher implements AutoCloseable {
 
         /** A copy of the hidden state {@code [L*Hout]} (layer-major). */
         public float[] hn() {
-            return state(arenaH, Hout);
+            return state(false);
         }
 
         /** A copy of the cell state {@code [L*H]} for an LSTM; null otherwise. */
         public float[] cn() {
-            return lstm ? state(arenaC, H) : null;
+            return lstm ? state(true) : null;
         }
 
-        private float[] state(Tensor arena, int n) {
+        private float[] state(boolean cell) {
             synchronized (slots) {
                 if (sessionClosed) throw new IllegalStateException("session is closed");
                 if (closed) throw new IllegalStateException("StreamBatcher is closed");
                 if (inFlight > 0) {
                     throw new IllegalStateException("a step of this session is pending: read its state once it completed");
                 }
-                float[] out = new float[L * n];
-                for (int l = 0; l < L; l++) at(arena.pointer(), (long) (l * S + slot) * n).get(out, l * n, n);
-                return out;
+                return engine.read(slot, cell);
             }
         }
 
@@ -353,12 +392,14 @@ public final class StreamBatcher implements AutoCloseable {
 
     private final class StepRequest extends BatchQueue.Request<float[]> {
         final Session session;
-        final float[] x;
+        final float[] x;  // null: a token id
+        final int id;
 
-        StepRequest(Session session, float[] x, Duration timeout) {
+        StepRequest(Session session, float[] x, int id, Duration timeout) {
             super(steps, session, timeout);
             this.session = session;
             this.x = x;
+            this.id = id;
         }
 
         @Override
@@ -367,51 +408,209 @@ public final class StreamBatcher implements AutoCloseable {
         }
     }
 
-    // The step worker: one native step for the whole batch.
-    private void runSteps(List<StepRequest> batch) {
-        batch.sort(Comparator.comparingInt(r -> r.session.slot));
-        final int B = batch.size();
-        final FloatPointer x = xBuf.pointer(), y = yBuf.pointer();
-        boolean consecutive = L == 1;
-        for (int b = 0; b < B; b++) {
-            StepRequest r = batch.get(b);
-            System.arraycopy(r.x, 0, xRows, b * I, I);
-            consecutive &= r.session.slot == batch.get(0).session.slot + b;
-        }
-        x.put(xRows, 0, B * I);  // one copy into native memory for the batch
-        final int s0 = batch.get(0).session.slot;
-        if (consecutive) {  // the rows are a [1, B, *] block of the arena: step in place
-            layer.stepRaw(B, x, at(arenaH.pointer(), (long) s0 * Hout), lstm ? at(arenaC.pointer(), (long) s0 * H) : null,
-                    y, options);
-        } else {
-            for (int b = 0; b < B; b++) ids.put(b, batch.get(b).session.slot);
-            gather(arenaH, gatherH, Hout, B);
-            if (lstm) gather(arenaC, gatherC, H, B);
-            layer.stepRaw(B, x, gatherH.pointer(), lstm ? gatherC.pointer() : null, y, options);
-            scatter(gatherH, arenaH, Hout, batch);
-            if (lstm) scatter(gatherC, arenaC, H, batch);
-        }
-        y.get(yRows, 0, B * Hout);
-        for (int b = 0; b < B; b++) batch.get(b).finish(Arrays.copyOfRange(yRows, b * Hout, (b + 1) * Hout));
+    /**
+     * The batched step of what the batcher wraps, over the arena slots of its sessions. {@code init} and
+     * {@code read} run under {@code slots} on a slot no batch touches; {@code run} on the step worker only;
+     * {@code free} once the worker has stopped.
+     */
+    private interface Steps {
+        /** Sets a slot's state to h0, c0 (null: zeros). */
+        void init(int slot, float[] h0, float[] c0);
+
+        /** A copy of a slot's h {@code [L*Hout]} or c {@code [L*H]}. */
+        float[] read(int slot, boolean cell);
+
+        /** One batched step: completes every request (the batch sorted by slot here). */
+        void run(List<StepRequest> batch);
+
+        void free();
     }
 
-    // g[l, b, :] = arena[l, ids[b], :]
-    private void gather(Tensor arena, Tensor g, int n, int B) {
-        for (int l = 0; l < L; l++) {
-            int rc = JrnnNative.jrnn_gather_rows_f32(at(arena.pointer(), (long) l * S * n), S, n, ids, B,
-                    at(g.pointer(), (long) l * B * n));
-            if (rc != JrnnNative.OK) throw new IllegalStateException("gathering session states failed (status " + rc + ")");
-        }
-    }
+    /** A layer's steps: the arena h[L, S, Hout], c[L, S, H] (LSTM) in native memory. */
+    private final class LayerSteps implements Steps {
+        private final Tensor arenaH, arenaC, xBuf, yBuf, gatherH, gatherC;
+        private final IntPointer ids;
+        private final float[] row, xRows, yRows;
 
-    // arena[l, slot of b, :] = g[l, b, :]
-    private void scatter(Tensor g, Tensor arena, int n, List<StepRequest> batch) {
-        final int B = batch.size();
-        for (int l = 0; l < L; l++) {
-            for (int b = 0; b < B; b++) {
-                at(g.pointer(), (long) (l * B + b) * n).get(row, 0, n);
-                at(arena.pointer(), (long) (l * S + batch.get(b).session.slot) * n).put(row, 0, n);
+        LayerSteps(int R) {
+            List<AutoCloseable> made = new ArrayList<>();
+            try {
+                arenaH = keep(made, Tensor.zeros(L, S, Hout));
+                arenaC = lstm ? keep(made, Tensor.zeros(L, S, H)) : null;
+                xBuf = keep(made, Tensor.zeros(R, I));
+                yBuf = keep(made, Tensor.zeros(R, Hout));
+                gatherH = keep(made, Tensor.zeros(L, R, Hout));
+                gatherC = lstm ? keep(made, Tensor.zeros(L, R, H)) : null;
+                ids = keep(made, new IntPointer(R));
+            } catch (RuntimeException | Error e) {
+                for (AutoCloseable c : made) closeQuietly(c);
+                throw e;
             }
+            row = new float[Math.max(Hout, H)];
+            xRows = new float[R * I];
+            yRows = new float[R * Hout];
+        }
+
+        @Override
+        public void init(int slot, float[] h0, float[] c0) {
+            for (int l = 0; l < L; l++) {
+                writeRow(arenaH, (long) (l * S + slot) * Hout, h0, l * Hout, Hout);
+                if (lstm) writeRow(arenaC, (long) (l * S + slot) * H, c0, l * H, H);
+            }
+        }
+
+        private void writeRow(Tensor t, long offset, float[] src, int from, int n) {
+            FloatPointer p = at(t.pointer(), offset);
+            if (src == null) {
+                for (int i = 0; i < n; i++) p.put(i, 0f);
+            } else {
+                p.put(src, from, n);
+            }
+        }
+
+        @Override
+        public float[] read(int slot, boolean cell) {
+            Tensor arena = cell ? arenaC : arenaH;
+            int n = cell ? H : Hout;
+            float[] out = new float[L * n];
+            for (int l = 0; l < L; l++) at(arena.pointer(), (long) (l * S + slot) * n).get(out, l * n, n);
+            return out;
+        }
+
+        // One native step for the whole batch.
+        @Override
+        public void run(List<StepRequest> batch) {
+            batch.sort(Comparator.comparingInt(r -> r.session.slot));
+            final int B = batch.size();
+            final FloatPointer x = xBuf.pointer(), y = yBuf.pointer();
+            boolean consecutive = L == 1;
+            for (int b = 0; b < B; b++) {
+                StepRequest r = batch.get(b);
+                System.arraycopy(r.x, 0, xRows, b * I, I);
+                consecutive &= r.session.slot == batch.get(0).session.slot + b;
+            }
+            x.put(xRows, 0, B * I);  // one copy into native memory for the batch
+            final int s0 = batch.get(0).session.slot;
+            if (consecutive) {  // the rows are a [1, B, *] block of the arena: step in place
+                layer.stepRaw(B, x, at(arenaH.pointer(), (long) s0 * Hout), lstm ? at(arenaC.pointer(), (long) s0 * H) : null,
+                        y, options);
+            } else {
+                for (int b = 0; b < B; b++) ids.put(b, batch.get(b).session.slot);
+                gather(arenaH, gatherH, Hout, B);
+                if (lstm) gather(arenaC, gatherC, H, B);
+                layer.stepRaw(B, x, gatherH.pointer(), lstm ? gatherC.pointer() : null, y, options);
+                scatter(gatherH, arenaH, Hout, batch);
+                if (lstm) scatter(gatherC, arenaC, H, batch);
+            }
+            y.get(yRows, 0, B * Hout);
+            for (int b = 0; b < B; b++) batch.get(b).finish(Arrays.copyOfRange(yRows, b * Hout, (b + 1) * Hout));
+        }
+
+        // g[l, b, :] = arena[l, ids[b], :]
+        private void gather(Tensor arena, Tensor g, int n, int B) {
+            for (int l = 0; l < L; l++) {
+                int rc = JrnnNative.jrnn_gather_rows_f32(at(arena.pointer(), (long) l * S * n), S, n, ids, B,
+                        at(g.pointer(), (long) l * B * n));
+                if (rc != JrnnNative.OK) throw new IllegalStateException("gathering session states failed (status " + rc + ")");
+            }
+        }
+
+        // arena[l, slot of b, :] = g[l, b, :]
+        private void scatter(Tensor g, Tensor arena, int n, List<StepRequest> batch) {
+            final int B = batch.size();
+            for (int l = 0; l < L; l++) {
+                for (int b = 0; b < B; b++) {
+                    at(g.pointer(), (long) (l * B + b) * n).get(row, 0, n);
+                    at(arena.pointer(), (long) (l * S + batch.get(b).session.slot) * n).put(row, 0, n);
+                }
+            }
+        }
+
+        @Override
+        public void free() {
+            arenaH.close();
+            if (arenaC != null) arenaC.close();
+            xBuf.close();
+            yBuf.close();
+            gatherH.close();
+            if (gatherC != null) gatherC.close();
+            ids.close();
+        }
+    }
+
+    /**
+     * A model's steps through one {@link RowStepper}: the arena is {@code float[S * stateSize]}, slot s at
+     * {@code s * stateSize} in {@link SequenceModel#stateSize()}'s layout (every layer's h, then every layer's c).
+     * A batch of consecutive slots steps in place; otherwise its rows are gathered into one block and scattered
+     * back (a copy of B * stateSize floats each way).
+     */
+    private final class ModelSteps implements Steps {
+        private final RowStepper stepper;
+        private final int SS;
+        private final float[] arena, gathered, xRows, out;
+        private final int[] ids;
+
+        ModelSteps(int R, boolean batchInvariant) {
+            SS = model.stateSize();
+            arena = new float[Math.multiplyExact(S, SS)];
+            gathered = new float[R * SS];
+            xRows = vocab > 0 ? null : new float[R * I];
+            ids = vocab > 0 ? new int[R] : null;
+            out = new float[R * N];
+            stepper = model.rowStepper(R, batchInvariant);
+        }
+
+        @Override
+        public void init(int slot, float[] h0, float[] c0) {
+            int at = slot * SS;
+            if (h0 == null) Arrays.fill(arena, at, at + L * Hout, 0f);
+            else System.arraycopy(h0, 0, arena, at, L * Hout);
+            if (lstm) {
+                if (c0 == null) Arrays.fill(arena, at + L * Hout, at + SS, 0f);
+                else System.arraycopy(c0, 0, arena, at + L * Hout, L * H);
+            }
+        }
+
+        @Override
+        public float[] read(int slot, boolean cell) {
+            int from = slot * SS + (cell ? L * Hout : 0);
+            return Arrays.copyOfRange(arena, from, from + (cell ? L * H : L * Hout));
+        }
+
+        @Override
+        public void run(List<StepRequest> batch) {
+            batch.sort(Comparator.comparingInt(r -> r.session.slot));
+            final int B = batch.size(), s0 = batch.get(0).session.slot;
+            boolean consecutive = true;
+            for (int b = 0; b < B; b++) {
+                StepRequest r = batch.get(b);
+                if (ids != null) ids[b] = r.id;
+                else System.arraycopy(r.x, 0, xRows, b * I, I);
+                consecutive &= r.session.slot == s0 + b;
+            }
+            if (consecutive) {  // the rows are one block of the arena: step in place
+                step(B, arena, s0 * SS);
+            } else {
+                for (int b = 0; b < B; b++) System.arraycopy(arena, batch.get(b).session.slot * SS, gathered, b * SS, SS);
+                try {
+                    step(B, gathered, 0);
+                } finally {  // the stepper advanced the states even when it then threw (a softmax over -inf only)
+                    for (int b = 0; b < B; b++) {
+                        System.arraycopy(gathered, b * SS, arena, batch.get(b).session.slot * SS, SS);
+                    }
+                }
+            }
+            for (int b = 0; b < B; b++) batch.get(b).finish(Arrays.copyOfRange(out, b * N, (b + 1) * N));
+        }
+
+        private void step(int B, float[] states, int off) {
+            if (ids != null) stepper.step(B, ids, states, off, out);
+            else stepper.step(B, xRows, states, off, out);
+        }
+
+        @Override
+        public void free() {
+            stepper.close();
         }
     }
 
@@ -434,10 +633,15 @@ public final class StreamBatcher implements AutoCloseable {
      *
      * @param timeout how long the request may wait to start (null: no limit)
      * @throws IllegalArgumentException when x is not {@code [T,1,I]}
+     * @throws UnsupportedOperationException when the batcher wraps a {@link SequenceModel}
      * @throws IllegalStateException after {@link #close}
      * @throws RejectedExecutionException when the queue is full
      */
     public CompletableFuture<RecurrentOutput> forwardAsync(Tensor x, Duration timeout) {
+        if (model != null) {
+            throw new UnsupportedOperationException("forward batches a recurrent layer's sequences; this batcher wraps "
+                    + "a SequenceModel: use its sessions, or SequenceModel.forward");
+        }
         layer.checkInput(x);
         if (x.dim(1) != 1) {
             throw new IllegalArgumentException("x must be one sequence [T,1," + I + "], got " + Arrays.toString(x.shape())
@@ -558,14 +762,9 @@ public final class StreamBatcher implements AutoCloseable {
         steps.close(drain);
         forwards.close(drain);
         synchronized (slots) {
-            if (arenaH.isClosed()) return;
-            arenaH.close();
-            if (arenaC != null) arenaC.close();
-            xBuf.close();
-            yBuf.close();
-            gatherH.close();
-            if (gatherC != null) gatherC.close();
-            ids.close();
+            if (freed) return;
+            freed = true;
+            engine.free();
         }
     }
 }

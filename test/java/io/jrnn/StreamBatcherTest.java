@@ -449,7 +449,7 @@ class StreamBatcherTest {
             }
             assertThrows(IllegalArgumentException.class, () -> StreamBatcher.builder(layer).maxBatch(0));
             assertThrows(IllegalArgumentException.class, () -> StreamBatcher.builder(layer).maxDelay(Duration.ofMillis(-1)));
-            assertThrows(IllegalArgumentException.class, () -> StreamBatcher.builder(null));
+            assertThrows(IllegalArgumentException.class, () -> StreamBatcher.builder((RecurrentLayer) null));
         }
     }
 }

@@ -24,6 +24,7 @@ import io.jrnn.Jrnn;
 import io.jrnn.RecurrentLayer;
 import io.jrnn.RecurrentStream;
 import io.jrnn.Seq2Seq;
+import io.jrnn.SequenceModel;
 import io.jrnn.StateDict;
 import io.jrnn.StreamBatcher;
 import io.jrnn.Tensor;
@@ -39,6 +40,9 @@ import io.jrnn.bench.Cases.Case;
  *       {@code batcher-plain} the same with the batch-dependent product (what invariance costs);
  *   <li>{@code batcher-async}: N sessions driven without a thread each, as an asynchronous service drives them:
  *       every session's {@code stepAsync} completion issues its next step (no thread hand-off per step);
+ *   <li>{@code model}, {@code model-plain}: the same as {@code batcher}, {@code batcher-plain} for the same stack
+ *       loaded as a {@link SequenceModel} (float features, no head): {@code StreamBatcher.builder(model)}, whose
+ *       batches run through the model's row stepper (states in a Java arena, gathered when not one block);
  *   <li>{@code ort}: ONNX Runtime Java, each thread calling {@code run} on one shared session (one intra-op thread)
  *       with its state passed in and out, as a service without batching does;
  * </ul>
@@ -50,7 +54,7 @@ import io.jrnn.bench.Cases.Case;
  * float32).
  *
  * <pre>java -cp ... io.jrnn.bench.BatcherBench [--seconds=3] [--warmup=1] [--clients=1,8,64,256] [--precision=FP32]
- *     [--max-delay-us=1000] [--max-batch=64] [--engines=jrnn,batcher,batcher-plain,ort,translate,translate-batcher] [--out=FILE.md]
+ *     [--max-delay-us=1000] [--max-batch=64] [--engines=jrnn,batcher,batcher-plain,model,model-plain,ort,translate,translate-batcher] [--out=FILE.md]
  *     [--png=FILE.png]</pre>
  */
 public final class BatcherBench {
@@ -89,6 +93,7 @@ public final class BatcherBench {
         maxBatch = Integer.parseInt(opt.getOrDefault("max-batch", "64"));
         List<String> engines = List.of(opt.getOrDefault("engines", "jrnn,batcher,batcher-plain,ort,translate,translate-batcher").split(","));
         io.jrnn.Precision precision = io.jrnn.Precision.valueOf(opt.getOrDefault("precision", "FP32").toUpperCase(Locale.ROOT));
+        modelPrecision = precision;
 
         Case c = Cases.byName("lstm-b1");
         Cases.Weights w = Cases.weights(c);
@@ -223,6 +228,37 @@ public final class BatcherBench {
                     }
                 };
             }
+            case "model":
+            case "model-plain": {
+                // the same stack as a SequenceModel (float features, no head, no softmax): what serving a whole
+                // model through StreamBatcher.builder(model) and its row stepper costs over the layer's batcher
+                SequenceModel m = asModel(c);
+                StreamBatcher b = StreamBatcher.builder(m).maxBatch(maxBatch).maxDelay(maxDelay).maxSessions(512)
+                        .batchInvariant(name.equals("model")).build();
+                return new Engine() {
+                    public Client client(int id) {
+                        StreamBatcher.Session s = b.open();
+                        return new Client() {
+                            int t = id % T;
+
+                            public void step() {
+                                float[] x = Arrays.copyOfRange(xs, t * I, t * I + I);
+                                t = (t + 1) % T;
+                                s.step(x);
+                            }
+
+                            public void close() {
+                                s.close();
+                            }
+                        };
+                    }
+
+                    public void close() {
+                        b.close();
+                        m.close();
+                    }
+                };
+            }
             case "ort": {
                 Engine e = ort(c, w);
                 checkOrt(e, layer, w.x(), I, H);
@@ -264,6 +300,30 @@ public final class BatcherBench {
                 throw new IllegalArgumentException("no engine " + name);
         }
     }
+
+    /** The case's stack as a SequenceModel at the batcher's precision (its weights from the loaded layer's file). */
+    static SequenceModel asModel(Case c) throws IOException {
+        String cell = switch (c.cell()) {
+            case LSTM -> "lstm";
+            case GRU -> "gru";
+            case RNN -> "rnn_tanh";
+        };
+        String config = "{\"format\": \"jrnn.model.v1\", \"rnn\": {\"cell\": \"" + cell + "\", \"input_size\": "
+                + c.input() + ", \"hidden_size\": " + c.hidden() + ", \"num_layers\": 1, \"bidirectional\": false,"
+                + " \"bias\": true, \"batch_first\": false}, \"readout\": \"all_steps\", \"head\": [],"
+                + " \"output\": \"none\"}";
+        Map<String, Tensor> rnn = new LinkedHashMap<>();
+        try (StateDict sd = StateDict.load(Cases.file(c))) {
+            for (String n : sd.names()) if (n.startsWith("rnn.")) rnn.put(n, sd.tensor(n));
+            try (StateDict model = StateDict.of(rnn, Map.of("jrnn.config", config))) {
+                return SequenceModel.load(model, modelPrecision);
+            }
+        } finally {
+            rnn.values().forEach(Tensor::close);
+        }
+    }
+
+    static io.jrnn.Precision modelPrecision = io.jrnn.Precision.FP32;
 
     /** The ORT engine, checked against the case's layer at FP32. */
     static Engine ortChecked(Case c, Cases.Weights w, StateDict sd) throws Exception {
