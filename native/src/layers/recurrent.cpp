@@ -660,8 +660,13 @@ int jrnn_rnn_step_ex(const jrnn_rnn* r, int B, const float* x, float* h, float* 
         return JRNN_ERR_ARG;
     if (r->lstm() && !c) return JRNN_ERR_ARG;
     if (!all_set(r)) return JRNN_ERR_STATE;
+    // One step called on its own (a decoder, a stream) pays for waking the team and for its barriers on every call,
+    // not once per sequence as a forward does: it takes a team from 4x the forward's threshold. Measured on the
+    // Intel Xeon (2 vCPUs, quiet): the date demo's decoder step (GRU 96, 60k multiply-adds) made greedy decoding
+    // 51 us a sentence on two threads against 45-47 us on one; at 4x it runs on one and the sizes of PERF.md's
+    // streams (131k and more) keep two.
     const int64_t macs = r->step_macs(B) + static_cast<int64_t>(B) * r->gh() * std::max(r->I, r->Hout);
-    Team team(macs >= min_parallel_work() ? threads() : 1);
+    Team team(macs >= 4 * min_parallel_work() ? threads() : 1);
     const size_t nxt = static_cast<size_t>(r->L) * B * r->Hout;
     const size_t need = dir_floats(*r, static_cast<size_t>(B), B) + Workspace::rounded(nxt);
     Workspace& ws = Workspace::local();
