@@ -5,20 +5,19 @@
 // relu exact. Rows with active[b] == 0 must stay bit for bit, nothing outside [B,H] may be written (both paths).
 #include <cmath>
 #include <cstdint>
-#include <cstring>
-#include <limits>
 #include <random>
 #include <vector>
 
+#include "cell_fixture.h"
 #include "check.h"
 #include "kernels.h"
 #include "ref/kernels_ref.h"
 
 namespace {
 
+using namespace cell_fixture;
+
 constexpr double kTol = 2e-6;
-constexpr float kSentinel = 31337.0f;
-constexpr int kSpare = 16;  // floats after every state buffer that must keep the sentinel
 
 // One ISA's cell kernels.
 struct CellFns {
@@ -49,17 +48,6 @@ const char* name_of(Cell c) {
 int gates_of(Cell c) {
     return c == Cell::kLstmTanh || c == Cell::kLstmSigmoid ? 4 : c == Cell::kGru || c == Cell::kGruTwoPhase ? 3 : 1;
 }
-
-// Inputs of one case (read only) and the states/outputs a run writes. Every writable buffer is [B*H + kSpare].
-struct Inputs {
-    int B, H;
-    int64_t ldgx, ldgh, ldghn;
-    std::vector<float> gx, gh, ghn, b_hn;
-    std::vector<uint8_t> active;  // empty = nullptr
-};
-struct States {
-    std::vector<float> c, h, z, rh;
-};
 
 void run(Cell cell, const CellFns& f, const Inputs& in, States& st) {
     const uint8_t* act = in.active.empty() ? nullptr : in.active.data();
@@ -120,71 +108,17 @@ void run_cols(Cell cell, const jrnn::KernelTable& t, const Inputs& in, States& s
 
 Inputs make_inputs(Cell cell, int B, int H, float scale, bool masked, std::mt19937& rng) {
     std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-    const float nan = std::numeric_limits<float>::quiet_NaN();
     const int G = gates_of(cell);
     const int gh_width = cell == Cell::kGruTwoPhase ? 2 * H : G * H;
-    Inputs in{B, H, G * H + 5, gh_width + 3, H + 2, {}, {}, {}, {}, {}};
-    // row padding is NaN: reading it would poison a result. gx + gh spans [-scale, scale].
-    auto fill = [&](std::vector<float>& v, int64_t ld, int width, float s) {
-        v.resize(static_cast<size_t>(B) * ld);
-        for (int64_t i = 0; i < static_cast<int64_t>(v.size()); ++i) v[i] = i % ld < width ? s * u(rng) : nan;
-    };
-    fill(in.gx, in.ldgx, G * H, 0.5f * scale);
-    fill(in.gh, in.ldgh, gh_width, 0.5f * scale);
-    fill(in.ghn, in.ldghn, H, 0.5f * scale);
+    Inputs in{B, H, G * H + 5, gh_width + 3, H + 2, {}, {}, {}, {}, {}, {}};
+    // gx + gh spans [-scale, scale]
+    fill_rows(in.gx, B, in.ldgx, G * H, 0.5f * scale, rng);
+    fill_rows(in.gh, B, in.ldgh, gh_width, 0.5f * scale, rng);
+    fill_rows(in.ghn, B, in.ldghn, H, 0.5f * scale, rng);
     in.b_hn.resize(H);
     for (float& v : in.b_hn) v = u(rng);
-    if (masked) {
-        const uint8_t pattern[] = {1, 0, 1, 1, 0};  // B=1 keeps its row, B=2 and 5 mix
-        in.active.assign(pattern, pattern + B);
-        if (B == 1) in.active[0] = 0;  // B=1: the whole call must be a no-op
-    }
+    if (masked) in.active = mask_of(B);
     return in;
-}
-
-States make_states(int B, int H, std::mt19937& rng) {
-    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-    States st;
-    for (std::vector<float>* v : {&st.c, &st.h, &st.z, &st.rh})
-        v->assign(static_cast<size_t>(B) * H + kSpare, kSentinel);
-    for (int64_t i = 0; i < static_cast<int64_t>(B) * H; ++i) {
-        st.c[i] = 2.0f * u(rng);
-        st.h[i] = u(rng);
-    }
-    return st;
-}
-
-bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
-
-// Compares one buffer of a run to the reference run and to its initial value.
-struct Diff {
-    double max_err = 0;
-    int inactive_changed = 0;
-    int spilled = 0;
-};
-
-void compare(const std::vector<float>& got, const std::vector<float>& want, const std::vector<float>& before,
-             const Inputs& in, Diff& d) {
-    for (int b = 0; b < in.B; ++b) {
-        const bool active = in.active.empty() || in.active[b];
-        for (int j = 0; j < in.H; ++j) {
-            const size_t i = static_cast<size_t>(b) * in.H + j;
-            if (active) {
-                const double err = std::fabs(static_cast<double>(got[i]) - want[i]);
-                d.max_err = std::isnan(err) ? INFINITY : std::fmax(d.max_err, err);
-            } else {
-                d.inactive_changed += !same_bits(got[i], before[i]);
-            }
-        }
-    }
-    for (size_t i = static_cast<size_t>(in.B) * in.H; i < got.size(); ++i) d.spilled += !same_bits(got[i], kSentinel);
-}
-
-void compare_states(const States& got, const States& want, const States& before, const Inputs& in, Diff& d) {
-    compare(got.c, want.c, before.c, in, d);
-    compare(got.h, want.h, before.h, in, d);
-    compare(got.z, want.z, before.z, in, d);
-    compare(got.rh, want.rh, before.rh, in, d);
 }
 
 double worst_overall = 0;
@@ -196,7 +130,7 @@ void run_case(Cell cell, int B, int H, float scale, bool masked, std::mt19937& r
     States ref = init;
     run(cell, kRef, in, ref);
     Diff dref;
-    compare_states(ref, ref, init, in, dref);
+    compare_states(ref, ref, init, in, false, dref);
     CHECK(dref.inactive_changed == 0 && dref.spilled == 0, "ref %s B=%d H=%d: %d inactive values changed, %d spilled",
           name_of(cell), B, H, dref.inactive_changed, dref.spilled);
     for (const jrnn::Isa* isa : jrnn_test::supported_isas()) {
@@ -204,7 +138,7 @@ void run_case(Cell cell, int B, int H, float scale, bool masked, std::mt19937& r
         States got = init;
         Diff d;
         run(cell, fns_of(*isa->table), in, got);
-        compare_states(got, ref, init, in, d);
+        compare_states(got, ref, init, in, false, d);
         const double tol = cell == Cell::kRnnRelu ? 0.0 : kTol;
         CHECK(d.max_err <= tol && d.inactive_changed == 0 && d.spilled == 0,
               "%s %s B=%d H=%d scale=%g mask=%d: max |simd - ref| = %.3g (tol %.1g), %d inactive values changed, "
@@ -219,11 +153,7 @@ void run_case(Cell cell, int B, int H, float scale, bool masked, std::mt19937& r
         for (int a : {H / 3, H >= 16 ? 16 : H / 2}) {
             States parts = init;
             run_cols(cell, *isa->table, in, parts, a, a + (H - a) / 2);
-            const bool same = std::memcmp(parts.c.data(), full.c.data(), sizeof(float) * parts.c.size()) == 0 &&
-                              std::memcmp(parts.h.data(), full.h.data(), sizeof(float) * parts.h.size()) == 0 &&
-                              std::memcmp(parts.z.data(), full.z.data(), sizeof(float) * parts.z.size()) == 0 &&
-                              std::memcmp(parts.rh.data(), full.rh.data(), sizeof(float) * parts.rh.size()) == 0;
-            CHECK(same, "%s %s B=%d H=%d cols split at %d: not the bits of the full pass", isa->name, name_of(cell), B,
+            CHECK(same_states(parts, full), "%s %s B=%d H=%d cols split at %d: not the bits of the full pass", isa->name, name_of(cell), B,
                   H, a);
         }
     }

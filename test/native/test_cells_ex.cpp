@@ -10,20 +10,19 @@
 // the ref general passes give the bits of the fused ref passes.
 #include <cmath>
 #include <cstdint>
-#include <cstring>
-#include <limits>
 #include <random>
 #include <vector>
 
+#include "cell_fixture.h"
 #include "check.h"
 #include "kernels.h"
 #include "ref/kernels_ref.h"
 
 namespace {
 
+using namespace cell_fixture;
+
 constexpr double kTol = 2e-6;
-constexpr float kSentinel = 31337.0f;
-constexpr int kSpare = 16;
 
 enum class Cell { kLstm, kGru, kGruTwoPhase, kRnn };
 const char* name_of(Cell c) {
@@ -49,16 +48,6 @@ jrnn::ActFn fn(int kind) {
         default: return {kind, 0.0f, 0.0f};
     }
 }
-
-struct Inputs {
-    int B, H;
-    int64_t ldgx, ldgh, ldghn;
-    std::vector<float> gx, gh, ghn, b_hn, peep;
-    std::vector<uint8_t> active;  // empty = nullptr
-};
-struct States {
-    std::vector<float> c, h, z, rh;
-};
 
 // Columns [j0, j1) of the pass, or the whole pass.
 void run_cols(Cell cell, const jrnn::KernelTable& t, const Inputs& in, const jrnn::CellOptions& o, States& st, int j0,
@@ -111,79 +100,18 @@ void run_fused(Cell cell, const jrnn::KernelTable& t, const Inputs& in, States& 
 
 Inputs make_inputs(Cell cell, int B, int H, float scale, bool masked, std::mt19937& rng) {
     std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-    const float nan = std::numeric_limits<float>::quiet_NaN();
     const int G = gates_of(cell);
     const int gh_width = cell == Cell::kGruTwoPhase ? 2 * H : G * H;
     Inputs in{B, H, G * H + 5, gh_width + 3, H + 2, {}, {}, {}, {}, {}, {}};
-    // row padding is NaN: reading it would poison a result
-    auto fill = [&](std::vector<float>& v, int64_t ld, int width, float s) {
-        v.resize(static_cast<size_t>(B) * ld);
-        for (int64_t i = 0; i < static_cast<int64_t>(v.size()); ++i) v[i] = i % ld < width ? s * u(rng) : nan;
-    };
-    fill(in.gx, in.ldgx, G * H, 0.5f * scale);
-    fill(in.gh, in.ldgh, gh_width, 0.5f * scale);
-    fill(in.ghn, in.ldghn, H, 0.5f * scale);
+    fill_rows(in.gx, B, in.ldgx, G * H, 0.5f * scale, rng);
+    fill_rows(in.gh, B, in.ldgh, gh_width, 0.5f * scale, rng);
+    fill_rows(in.ghn, B, in.ldghn, H, 0.5f * scale, rng);
     in.b_hn.resize(H);
     for (float& v : in.b_hn) v = u(rng);
     in.peep.resize(3 * H);
     for (float& v : in.peep) v = u(rng);
-    if (masked) {
-        const uint8_t pattern[] = {1, 0, 1, 1, 0};
-        in.active.assign(pattern, pattern + B);
-        if (B == 1) in.active[0] = 0;
-    }
+    if (masked) in.active = mask_of(B);
     return in;
-}
-
-States make_states(int B, int H, std::mt19937& rng) {
-    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-    States st;
-    for (std::vector<float>* v : {&st.c, &st.h, &st.z, &st.rh})
-        v->assign(static_cast<size_t>(B) * H + kSpare, kSentinel);
-    for (int64_t i = 0; i < static_cast<int64_t>(B) * H; ++i) {
-        st.c[i] = 2.0f * u(rng);
-        st.h[i] = u(rng);
-    }
-    return st;
-}
-
-bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
-bool same_states(const States& a, const States& b) {
-    auto eq = [](const std::vector<float>& x, const std::vector<float>& y) {
-        return std::memcmp(x.data(), y.data(), sizeof(float) * x.size()) == 0;
-    };
-    return eq(a.c, b.c) && eq(a.h, b.h) && eq(a.z, b.z) && eq(a.rh, b.rh);
-}
-
-struct Diff {
-    double max_err = 0;  // relative to max(1, |ref|)
-    int inactive_changed = 0;
-    int spilled = 0;
-};
-
-void compare(const std::vector<float>& got, const std::vector<float>& want, const std::vector<float>& before,
-             const Inputs& in, Diff& d) {
-    for (int b = 0; b < in.B; ++b) {
-        const bool active = in.active.empty() || in.active[b];
-        for (int j = 0; j < in.H; ++j) {
-            const size_t i = static_cast<size_t>(b) * in.H + j;
-            if (active) {
-                const double err = std::fabs(static_cast<double>(got[i]) - want[i]) /
-                                   std::fmax(1.0, std::fabs(static_cast<double>(want[i])));
-                d.max_err = std::isnan(err) ? INFINITY : std::fmax(d.max_err, err);
-            } else {
-                d.inactive_changed += !same_bits(got[i], before[i]);
-            }
-        }
-    }
-    for (size_t i = static_cast<size_t>(in.B) * in.H; i < got.size(); ++i) d.spilled += !same_bits(got[i], kSentinel);
-}
-
-void compare_states(const States& got, const States& want, const States& before, const Inputs& in, Diff& d) {
-    compare(got.c, want.c, before.c, in, d);
-    compare(got.h, want.h, before.h, in, d);
-    compare(got.z, want.z, before.z, in, d);
-    compare(got.rh, want.rh, before.rh, in, d);
 }
 
 double worst_moderate = 0, worst_saturating = 0;
@@ -197,7 +125,7 @@ void run_case(Cell cell, const jrnn::CellOptions& o0, const char* what, int B, i
     States ref = init;
     run_cols(cell, jrnn::ref::kTable, in, o, ref, 0, H);
     Diff dref;
-    compare_states(ref, ref, init, in, dref);
+    compare_states(ref, ref, init, in, true, dref);
     CHECK(dref.inactive_changed == 0 && dref.spilled == 0,
           "ref %s [%s] B=%d H=%d: %d inactive values changed, %d spilled", name_of(cell), what, B, H,
           dref.inactive_changed, dref.spilled);
@@ -206,7 +134,7 @@ void run_case(Cell cell, const jrnn::CellOptions& o0, const char* what, int B, i
         States got = init;
         Diff d;
         run_cols(cell, *isa->table, in, o, got, 0, H);
-        compare_states(got, ref, init, in, d);
+        compare_states(got, ref, init, in, true, d);
         const double tol = kTol * std::fmax(1.0, scale / 4.0);
         CHECK(d.max_err <= tol && d.inactive_changed == 0 && d.spilled == 0,
               "%s %s [%s] B=%d H=%d scale=%g mask=%d: max |simd - ref| / max(1, |ref|) = %.3g (tol %.1g), %d inactive "
