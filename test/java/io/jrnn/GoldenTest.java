@@ -7,17 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
-import java.net.URL;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Named;
@@ -36,19 +30,7 @@ class GoldenTest {
     private static final double TOL = 1e-5;
 
     static List<Path> caseFiles() {
-        URL url = GoldenTest.class.getClassLoader().getResource(FOLDER);
-        if (url == null) {
-            throw new IllegalStateException("resource folder " + FOLDER + " is not on the test classpath "
-                    + "(pom.xml copies test/golden/ to target/test-classes/golden/)");
-        }
-        try (Stream<Path> files = Files.list(Paths.get(url.toURI()))) {
-            return files.filter(p -> p.getFileName().toString().endsWith(".safetensors")).sorted()
-                    .collect(Collectors.toList());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return GoldenFiles.safetensors(FOLDER);
     }
 
     static List<String> isas() {

@@ -5,17 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
-import java.net.URL;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Named;
@@ -35,23 +29,12 @@ class ModelGoldenTest {
     private static final double TOL = 1e-5;
 
     static Path folder() {
-        URL url = ModelGoldenTest.class.getClassLoader().getResource(FOLDER);
-        if (url == null) throw new IllegalStateException("resource folder " + FOLDER + " is not on the test classpath");
-        try {
-            return Paths.get(url.toURI());
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return GoldenFiles.folder(FOLDER);
     }
 
     static List<Path> caseFiles() {
-        try (Stream<Path> files = Files.list(folder())) {
-            return files.filter(p -> p.getFileName().toString().endsWith(".safetensors"))
-                    .filter(p -> !p.getFileName().toString().equals("generate.safetensors")).sorted()
-                    .collect(Collectors.toList());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return GoldenFiles.safetensors(FOLDER).stream()
+                .filter(p -> !p.getFileName().toString().equals("generate.safetensors")).toList();
     }
 
     static Stream<Arguments> cases() {

@@ -5,11 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
-import java.net.URL;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -34,16 +30,7 @@ class OnnxGoldenTest {
     private static final double TOL = 1e-5;
 
     static List<Path> caseFiles() {
-        URL url = OnnxGoldenTest.class.getClassLoader().getResource(FOLDER);
-        if (url == null) throw new IllegalStateException("resource folder " + FOLDER + " is not on the test classpath");
-        try (Stream<Path> files = Files.list(Paths.get(url.toURI()))) {
-            return files.filter(p -> p.getFileName().toString().endsWith(".safetensors")).sorted()
-                    .collect(Collectors.toList());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return GoldenFiles.safetensors(FOLDER);
     }
 
     static Stream<Arguments> cases() {

@@ -6,11 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.URISyntaxException;
-import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,13 +35,7 @@ class OnnxModelGoldenTest {
     static final Map<String, String> REFUSED = Map.of();
 
     static Path folder() {
-        URL url = OnnxModelGoldenTest.class.getClassLoader().getResource(FOLDER);
-        if (url == null) throw new IllegalStateException(FOLDER + " is not on the test classpath");
-        try {
-            return Paths.get(url.toURI());
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return GoldenFiles.folder(FOLDER);
     }
 
     static List<Path> cases() throws IOException {
