@@ -628,9 +628,9 @@ public final class Seq2Seq implements AutoCloseable {
         return new int[] {config.padId(), config.bosId()};
     }
 
-    // ---- validation ----
+    // ---- validation (TranslationBatcher checks its requests with the same methods) ----
 
-    private void checkSource(int[] ids, String what) {
+    void checkSource(int[] ids, String what) {
         if (ids == null) throw new IllegalArgumentException(what + " must not be null");
         if (ids.length == 0) throw new IllegalArgumentException(what + " must hold at least one token, got none");
         for (int i = 0; i < ids.length; i++) {
@@ -646,13 +646,13 @@ public final class Seq2Seq implements AutoCloseable {
         for (int i = 0; i < batch.size(); i++) checkSource(batch.get(i), "srcIds.get(" + i + ")");
     }
 
-    private static void checkMaxLen(int maxLen) {
+    static void checkMaxLen(int maxLen) {
         if (maxLen < 1 || maxLen > MAX_LEN) {
             throw new IllegalArgumentException("maxLen must be in [1, " + MAX_LEN + "], got " + maxLen);
         }
     }
 
-    private static void checkBeam(int beamSize, int maxLen, float lengthPenalty) {
+    static void checkBeam(int beamSize, int maxLen, float lengthPenalty) {
         if (beamSize < 1 || beamSize > MAX_BEAM) {
             throw new IllegalArgumentException("beamSize must be in [1, " + MAX_BEAM + "], got " + beamSize);
         }
@@ -663,7 +663,7 @@ public final class Seq2Seq implements AutoCloseable {
     }
 
     /** beamSize rows of tgt_vocab_size scores each step: one Java array and one native tensor must hold them. */
-    private void checkBeamScores(int beamSize) {
+    void checkBeamScores(int beamSize) {
         long scores = (long) beamSize * config.tgtVocabSize();
         if (scores > Tensor.MAX_SIZE) {
             throw new IllegalArgumentException("beamSize " + beamSize + " times tgt_vocab_size " + config.tgtVocabSize()

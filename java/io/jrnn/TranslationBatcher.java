@@ -132,8 +132,9 @@ public final class TranslationBatcher implements AutoCloseable {
      * @throws RejectedExecutionException when the queue is full
      */
     public CompletableFuture<Translation> greedyAsync(int[] srcIds, int maxLen, Duration timeout) {
-        int[] src = checkedSource(srcIds);
-        checkMaxLen(maxLen);
+        model.checkSource(srcIds, "srcIds");
+        Seq2Seq.checkMaxLen(maxLen);
+        int[] src = srcIds.clone();
         Request<Translation> r = new Request<>(src, 1, () -> model.greedyDecoding(maxLen), model::translation, timeout);
         queue.submit(r);
         return r;
@@ -162,19 +163,10 @@ public final class TranslationBatcher implements AutoCloseable {
      */
     public CompletableFuture<List<Translation>> beamSearchAsync(int[] srcIds, int beamSize, int maxLen,
                                                                 float lengthPenalty, Duration timeout) {
-        int[] src = checkedSource(srcIds);
-        checkMaxLen(maxLen);
-        if (beamSize < 1 || beamSize > Seq2Seq.MAX_BEAM) {
-            throw new IllegalArgumentException("beamSize must be in [1, " + Seq2Seq.MAX_BEAM + "], got " + beamSize);
-        }
-        if (!Float.isFinite(lengthPenalty)) {
-            throw new IllegalArgumentException("lengthPenalty must be a finite number, got " + lengthPenalty);
-        }
-        long scores = (long) beamSize * model.config().tgtVocabSize();
-        if (scores > Tensor.MAX_SIZE) {
-            throw new IllegalArgumentException("beamSize " + beamSize + " times tgt_vocab_size "
-                    + model.config().tgtVocabSize() + " is more scores per step than an array holds");
-        }
+        model.checkSource(srcIds, "srcIds");
+        Seq2Seq.checkBeam(beamSize, maxLen, lengthPenalty);
+        model.checkBeamScores(beamSize);
+        int[] src = srcIds.clone();
         Request<List<Translation>> r = new Request<>(src, beamSize,
                 () -> model.beamDecoding(beamSize, maxLen, lengthPenalty), model::translations, timeout);
         queue.submit(r);
@@ -193,27 +185,6 @@ public final class TranslationBatcher implements AutoCloseable {
     public CompletableFuture<String> translateAsync(String text) {
         int[] ids = model.tokenize(text);
         return greedyAsync(ids, Seq2Seq.defaultMaxLen(ids)).thenApply(t -> model.detokenize(t.tokens()));
-    }
-
-    private int[] checkedSource(int[] srcIds) {
-        if (srcIds == null || srcIds.length == 0) {
-            throw new IllegalArgumentException("srcIds must hold at least one id, got "
-                    + (srcIds == null ? "null" : "none"));
-        }
-        final int vocab = model.config().srcVocabSize();
-        for (int i = 0; i < srcIds.length; i++) {
-            if (srcIds[i] < 0 || srcIds[i] >= vocab) {
-                throw new IllegalArgumentException("srcIds[" + i + "] must be a source id in [0, " + vocab + "), got "
-                        + srcIds[i]);
-            }
-        }
-        return srcIds.clone();
-    }
-
-    private static void checkMaxLen(int maxLen) {
-        if (maxLen < 1 || maxLen > Seq2Seq.MAX_LEN) {
-            throw new IllegalArgumentException("maxLen must be in [1, " + Seq2Seq.MAX_LEN + "], got " + maxLen);
-        }
     }
 
     // The whole batch decoded together; when that fails, its requests one by one, so a failure stays with its request.

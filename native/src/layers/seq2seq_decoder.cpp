@@ -170,7 +170,7 @@ int gather_layers(const float* from, float* into, int layers, int rows, int w, c
 // rows j0..j1 of sentence i writes its scores and weights at j0 * s, S_i wide, as when the sentence is alone).
 int attend(const jrnn_s2s* m, jrnn_s2s_session* s, const float* q, int n) {
     const bool additive = m->score == JRNN_S2S_SCORE_ADDITIVE;
-    const int kw = additive ? m->a : m->lin[JRNN_S2S_LIN_GENERAL] ? m->hd : m->dm;
+    const int kw = m->keys_width() ? m->keys_width() : m->dm;  // dot without W_a: the memory is the keys
     int rc;
     if (additive) {
         rc = invariant_linear(m->lin[JRNN_S2S_LIN_QUERY], n, q, m->hd, s->scratch, m->a);
