@@ -202,62 +202,16 @@ public final class BatcherBench {
                     }
                 };
             case "batcher":
-            case "batcher-plain": {
-                StreamBatcher b = StreamBatcher.builder(layer).maxBatch(maxBatch).maxDelay(maxDelay).maxSessions(512)
-                        .batchInvariant(name.equals("batcher")).build();
-                return new Engine() {
-                    public Client client(int id) {
-                        StreamBatcher.Session s = b.open();
-                        return new Client() {
-                            int t = id % T;
-
-                            public void step() {
-                                float[] x = Arrays.copyOfRange(xs, t * I, t * I + I);
-                                t = (t + 1) % T;
-                                s.step(x);
-                            }
-
-                            public void close() {
-                                s.close();
-                            }
-                        };
-                    }
-
-                    public void close() {
-                        b.close();
-                    }
-                };
-            }
+            case "batcher-plain":
+                return sessions(StreamBatcher.builder(layer).maxBatch(maxBatch).maxDelay(maxDelay).maxSessions(512)
+                        .batchInvariant(name.equals("batcher")).build(), null, xs, I, T);
             case "model":
             case "model-plain": {
                 // the same stack as a SequenceModel (float features, no head, no softmax): what serving a whole
                 // model through StreamBatcher.builder(model) and its row stepper costs over the layer's batcher
                 SequenceModel m = asModel(c);
-                StreamBatcher b = StreamBatcher.builder(m).maxBatch(maxBatch).maxDelay(maxDelay).maxSessions(512)
-                        .batchInvariant(name.equals("model")).build();
-                return new Engine() {
-                    public Client client(int id) {
-                        StreamBatcher.Session s = b.open();
-                        return new Client() {
-                            int t = id % T;
-
-                            public void step() {
-                                float[] x = Arrays.copyOfRange(xs, t * I, t * I + I);
-                                t = (t + 1) % T;
-                                s.step(x);
-                            }
-
-                            public void close() {
-                                s.close();
-                            }
-                        };
-                    }
-
-                    public void close() {
-                        b.close();
-                        m.close();
-                    }
-                };
+                return sessions(StreamBatcher.builder(m).maxBatch(maxBatch).maxDelay(maxDelay).maxSessions(512)
+                        .batchInvariant(name.equals("model")).build(), m, xs, I, T);
             }
             case "ort": {
                 Engine e = ort(c, w);
@@ -324,6 +278,33 @@ public final class BatcherBench {
     }
 
     static io.jrnn.Precision modelPrecision = io.jrnn.Precision.FP32;
+
+    /** One blocking batcher session per client, its inputs cycling through the case's T steps; closes {@code owned}. */
+    static Engine sessions(StreamBatcher b, AutoCloseable owned, float[] xs, int I, int T) {
+        return new Engine() {
+            public Client client(int id) {
+                StreamBatcher.Session s = b.open();
+                return new Client() {
+                    int t = id % T;
+
+                    public void step() {
+                        float[] x = Arrays.copyOfRange(xs, t * I, t * I + I);
+                        t = (t + 1) % T;
+                        s.step(x);
+                    }
+
+                    public void close() {
+                        s.close();
+                    }
+                };
+            }
+
+            public void close() throws Exception {
+                b.close();
+                if (owned != null) owned.close();
+            }
+        };
+    }
 
     /** The ORT engine, checked against the case's layer at FP32. */
     static Engine ortChecked(Case c, Cases.Weights w, StateDict sd) throws Exception {

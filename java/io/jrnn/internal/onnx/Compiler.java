@@ -360,29 +360,7 @@ final class Compiler {
                 for (int j = 0; j < n; j++) bias[j] = beta * bc.fl()[bc.size() == 1 ? 0 : j];
             }
             Op fc = linear(node, wt, n, k, bias, precision, "");
-            if (!transA) return checked2d(fc, node);
-            return new Op(node) {
-                @Override
-                Value[] apply(Value[] in) {
-                    if (in[0].rank() != 2) throw new IllegalArgumentException(node + ": Gemm A must be 2-D, got " + in[0]);
-                    return fc.apply(new Value[] {Ops.transpose(in[0], new int[] {1, 0}, node)});
-                }
-
-                @Override
-                boolean foldable() {
-                    return false;
-                }
-
-                @Override
-                String describe() {
-                    return fc.describe();
-                }
-
-                @Override
-                public void close() {
-                    fc.close();
-                }
-            };
+            return checked2d(fc, node, transA);
         }
         return Op.of(node, in -> {
             if (in[0].rank() != 2 || in[1].rank() != 2) {
@@ -400,12 +378,13 @@ final class Compiler {
         });
     }
 
-    private static Op checked2d(Op fc, String node) {
+    // The Linear of a Gemm on a constant B: A must be 2-D, and is transposed first when transA is set.
+    private static Op checked2d(Op fc, String node, boolean transA) {
         return new Op(node) {
             @Override
             Value[] apply(Value[] in) {
                 if (in[0].rank() != 2) throw new IllegalArgumentException(node + ": Gemm A must be 2-D, got " + in[0]);
-                return fc.apply(in);
+                return fc.apply(transA ? new Value[] {Ops.transpose(in[0], new int[] {1, 0}, node)} : in);
             }
 
             @Override
