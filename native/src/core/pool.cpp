@@ -22,16 +22,32 @@ namespace jrnn {
 
 namespace {
 
-// How a waiter waits: it spins on the word for kSpinNs (a barrier round between two running threads takes ~50 ns
-// here), then keeps checking between sched_yield() calls until kYieldNs have passed, then parks on the futex.
-// Yielding early matters on a loaded machine: when the thread it waits for is queued on this same core (behind
-// it), yielding lets that thread run at once. Measured on 2 cores with another process busy on one: lstm-b1 on 2
-// threads took 2.0 ms with a 0.25 us spin, 2.35 ms with 4 us, 4.0 ms with 20 us, 10 ms with 100 us; on an idle
-// machine all were equal (0.84 ms). kYieldNs covers the gap between back-to-back calls from Java, so streaming
-// steps find the workers awake; after it an idle pool costs no CPU.
-constexpr int64_t kSpinNs = 250;
+// How a waiter waits: it spins on the word for a while, then keeps checking between sched_yield() calls until
+// kYieldNs have passed, then parks on the futex. Yielding early matters on a loaded machine: when the thread it waits
+// for is queued on this same core (behind it), yielding lets that thread run at once. Measured on 2 cores with
+// another process busy on one: lstm-b1 on 2 threads took 2.0 ms with a 0.25 us spin, 2.35 ms with 4 us, 4.0 ms with
+// 20 us, 10 ms with 100 us; on an idle machine all were equal (0.84 ms) — on that host a barrier round between two
+// running threads took ~50 ns. Where the two cores share no cache a round takes far longer, and a wait that outlasts
+// the spin pays a system call for every look at the word: on an AMD EPYC Zen 5 guest (2 vCPUs, cache-line round
+// trip ~500 ns) a two-thread barrier took 0.7-1.2 us with a 0.25 us spin and 0.27 us with 2 us. So a barrier's spin
+// adapts per thread (t_barrier_spin_ns): it doubles, up to kSpinMaxNs, after a wait that ended just after the spin
+// (the other thread was running), and halves, down to kSpinMinNs, after one that went on for long (it was not).
+// kYieldNs covers the gap between back-to-back calls from Java, so streaming steps find the workers awake; after it
+// an idle pool costs no CPU. A worker waiting for its next task spins kSpinMinNs: that wait is not a barrier round.
+constexpr int64_t kSpinMinNs = 250;
+constexpr int64_t kSpinMaxNs = 4000;
 constexpr int64_t kYieldNs = 100000;
+// A wait that ended within kYieldLookNs after the spin (a sched_yield() and a look at the word: ~0.5 us in a quiet KVM
+// guest) just missed it; one that took over kLongWaitNs waited for a thread that was not running.
+constexpr int64_t kYieldLookNs = 2000;
+constexpr int64_t kLongWaitNs = 8 * kSpinMaxNs;
 constexpr int64_t kDefaultMinWork = 32768;
+// min_step_work() scales min_parallel_work() by the round trip over 100 ns, counting at least kRoundTripFloorNs and
+// at most kRoundTripCapNs. Measured, forwards at batch 1 (rnn, gru, lstm H=256 at fp32, bf16 and int8 weights: 16k
+// to 262k step multiply-adds worth of weights), two threads against one: on an Intel Xeon whose round trip was
+// 125-180 ns two threads won from ~50k (1.5x 32768), on an AMD EPYC Zen 5 guest at ~500 ns from 130-200k.
+constexpr int64_t kRoundTripFloorNs = 150;
+constexpr int64_t kRoundTripCapNs = 2000;
 
 inline void cpu_relax() { __builtin_ia32_pause(); }
 
@@ -50,27 +66,48 @@ void futex_wake_all(std::atomic<uint32_t>* word) {
     syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
 }
 
-// Returns once word != old: spins, yields, then parks (see kSpinNs). sleepers counts parked waiters so that a waker skips
-// the system call when nobody sleeps. Waker and waiter both use sequentially consistent operations (Dekker): a
-// waker that changed word and then reads sleepers == 0 is ordered before the waiter's increment, so the waiter's
-// re-check of word sees the change and it does not sleep.
-void wait_while_equal(std::atomic<uint32_t>& word, uint32_t old, std::atomic<uint32_t>& sleepers) {
+// How long this thread spins in a barrier before yielding (see kSpinMinNs).
+thread_local int64_t t_barrier_spin_ns = kSpinMinNs;
+
+// Returns once word != old: spins for *spin_ns, yields, then parks (see kSpinMinNs). sleepers counts parked waiters so
+// that a waker skips the system call when nobody sleeps. Waker and waiter both use sequentially consistent operations
+// (Dekker): a waker that changed word and then reads sleepers == 0 is ordered before the waiter's increment, so the
+// waiter's re-check of word sees the change and it does not sleep. With adapt, *spin_ns follows the waits: doubled
+// (up to kSpinMaxNs) after a near miss, halved (down to kSpinMinNs) after a long wait (see kYieldLookNs).
+void wait_while_equal(std::atomic<uint32_t>& word, uint32_t old, std::atomic<uint32_t>& sleepers, int64_t* spin_ns,
+                      bool adapt) {
     if (word.load(std::memory_order_acquire) != old) return;
+    const int64_t spin = *spin_ns;
     const int64_t start = now_ns();
     for (int i = 1;; ++i) {
         cpu_relax();
         if (word.load(std::memory_order_acquire) != old) return;
-        if ((i & 7) == 0 && now_ns() - start > kSpinNs) break;
+        if ((i & 7) == 0 && now_ns() - start > spin) break;
     }
+    auto learn = [&] {
+        if (!adapt) return;
+        const int64_t waited = now_ns() - start;
+        if (waited <= spin + kYieldLookNs) *spin_ns = std::min(2 * spin, kSpinMaxNs);
+        else if (waited > kLongWaitNs) *spin_ns = std::max(spin / 2, kSpinMinNs);
+    };
     while (now_ns() - start < kYieldNs) {
         sched_yield();
-        if (word.load(std::memory_order_acquire) != old) return;
+        if (word.load(std::memory_order_acquire) != old) {
+            learn();
+            return;
+        }
     }
+    learn();
     while (word.load(std::memory_order_seq_cst) == old) {
         sleepers.fetch_add(1, std::memory_order_seq_cst);
         if (word.load(std::memory_order_seq_cst) == old) futex_wait(&word, old);
         sleepers.fetch_sub(1, std::memory_order_seq_cst);
     }
+}
+
+// A barrier round or a team's join: the adaptive spin of this thread.
+void wait_round(std::atomic<uint32_t>& word, uint32_t old, std::atomic<uint32_t>& sleepers) {
+    wait_while_equal(word, old, sleepers, &t_barrier_spin_ns, true);
 }
 
 // Call after changing word (seq_cst).
@@ -102,6 +139,7 @@ struct Pool {
     std::atomic<int> claimed{0};  // 1 while a Team (or set_threads) owns the pool
     std::atomic<int> size{0};     // configured team size; 0 = not configured yet (default on first use)
     std::atomic<int64_t> min_work{kDefaultMinWork};
+    std::atomic<int64_t> round_trip{0};  // ns between thread 0 and worker 1, measured by configure; 0 = one thread
 
     // Owned by whoever holds the claim.
     std::unique_ptr<Slot[]> slots;  // [workers.size()]
@@ -119,9 +157,11 @@ struct Pool {
     }
     void release() { claimed.store(0, std::memory_order_release); }
 
-    // Holding the claim: replace the workers by n-1 new ones. Returns the team size reached.
+    // Holding the claim: replace the workers by n-1 new ones and measure round_trip. Returns the team size reached.
     int configure(int n);
     void stop_workers();
+    // Holding the claim: fn(ctx, tid, n) on the caller (tid 0) and workers 1..n-1; returns when all have returned.
+    void run(TaskFn fn, void* ctx, int n);
 };
 
 Pool& pool() {
@@ -135,7 +175,8 @@ void worker_main(Pool* p, Slot* s, int tid) {
     pthread_setname_np(pthread_self(), name);
     uint32_t seen = 0;
     for (;;) {
-        wait_while_equal(s->seq, seen, s->sleepers);
+        int64_t spin = kSpinMinNs;
+        wait_while_equal(s->seq, seen, s->sleepers, &spin, false);
         seen = s->seq.load(std::memory_order_acquire);
         const TaskFn fn = s->fn;
         if (!fn) return;
@@ -143,6 +184,53 @@ void worker_main(Pool* p, Slot* s, int tid) {
         p->done.fetch_add(1, std::memory_order_seq_cst);
         wake_sleepers(p->done, p->done_sleepers);
     }
+}
+
+// A cache line passed back and forth between thread 0 and worker 1, up to kRounds times within kBudgetNs: the
+// median round trip, in ns (0 when no round completed in time, as when the machine is so loaded that the worker
+// does not run). Both threads spin; the median keeps a preempted round or two out. ~65 us on a host whose round trip
+// is 0.5 us, at every configure.
+int64_t measure_round_trip(Pool& p) {
+    constexpr int kRounds = 129;
+    constexpr int64_t kBudgetNs = 1000000;
+    constexpr uint32_t kStop = ~0u;
+    struct PingPong {
+        alignas(64) std::atomic<uint32_t> ball{0};
+        int64_t ns[kRounds];
+        int done = 0;
+    } pp;
+    p.run(
+        [](void* ctx, int tid, int) {
+            auto& q = *static_cast<PingPong*>(ctx);
+            if (tid == 0) {
+                const int64_t start = now_ns();
+                for (uint32_t r = 0; r < static_cast<uint32_t>(kRounds); ++r) {
+                    const int64_t t0 = now_ns();
+                    q.ball.store(2 * r + 1, std::memory_order_release);
+                    while (q.ball.load(std::memory_order_acquire) != 2 * r + 2) {
+                        cpu_relax();
+                        if (now_ns() - start > kBudgetNs) {
+                            q.ball.store(kStop, std::memory_order_release);
+                            return;
+                        }
+                    }
+                    q.ns[q.done++] = now_ns() - t0;
+                }
+                q.ball.store(kStop, std::memory_order_release);
+            } else if (tid == 1) {
+                for (uint32_t r = 0;; ++r) {
+                    uint32_t b;
+                    while ((b = q.ball.load(std::memory_order_acquire)) != 2 * r + 1 && b != kStop) cpu_relax();
+                    // never over a kStop stored meanwhile: thread 0 has stopped looking
+                    if (b == kStop || !q.ball.compare_exchange_strong(b, 2 * r + 2, std::memory_order_acq_rel))
+                        return;
+                }
+            }
+        },
+        &pp, 2);
+    if (pp.done == 0) return 0;
+    std::nth_element(pp.ns, pp.ns + pp.done / 2, pp.ns + pp.done);
+    return std::max<int64_t>(1, pp.ns[pp.done / 2]);
 }
 
 void Pool::stop_workers() {
@@ -179,7 +267,27 @@ int Pool::configure(int n) {
     }
     const int got = static_cast<int>(workers.size()) + 1;
     size.store(got, std::memory_order_relaxed);
+    round_trip.store(got > 1 ? measure_round_trip(*this) : 0, std::memory_order_relaxed);
     return got;
+}
+
+void Pool::run(TaskFn fn, void* ctx, int n) {
+    done.store(0, std::memory_order_relaxed);
+    for (int w = 1; w < n; ++w) {
+        Slot& s = slots[w - 1];
+        s.fn = fn;
+        s.ctx = ctx;
+        s.n = n;
+        s.seq.fetch_add(1, std::memory_order_seq_cst);
+        wake_sleepers(s.seq, s.sleepers);
+    }
+    fn(ctx, 0, n);
+    const uint32_t target = static_cast<uint32_t>(n - 1);
+    for (;;) {
+        const uint32_t d = done.load(std::memory_order_acquire);
+        if (d == target) break;
+        wait_round(done, d, done_sleepers);
+    }
 }
 
 // OpenBLAS single-threaded from the moment jrnn is loaded (see pool.h).
@@ -207,6 +315,13 @@ int set_threads(int n) {
 
 int64_t min_parallel_work() { return pool().min_work.load(std::memory_order_relaxed); }
 
+int64_t cross_core_round_trip_ns() { return pool().round_trip.load(std::memory_order_relaxed); }
+
+int64_t min_step_work() {
+    const int64_t rt = std::max<int64_t>(cross_core_round_trip_ns(), kRoundTripFloorNs);
+    return min_parallel_work() * std::min(rt, kRoundTripCapNs) / 100;
+}
+
 void set_min_parallel_work(int64_t macs) { pool().min_work.store(macs < 0 ? 0 : macs, std::memory_order_relaxed); }
 
 void Barrier::wait() {
@@ -219,7 +334,7 @@ void Barrier::wait() {
         wake_sleepers(generation_, sleepers_);
         return;
     }
-    wait_while_equal(generation_, gen, sleepers_);
+    wait_round(generation_, gen, sleepers_);
 }
 
 namespace {
@@ -255,23 +370,7 @@ void Team::run(TaskFn fn, void* ctx) {
         fn(ctx, 0, 1);
         return;
     }
-    Pool& p = pool();
-    p.done.store(0, std::memory_order_relaxed);
-    for (int w = 1; w < size_; ++w) {
-        Slot& s = p.slots[w - 1];
-        s.fn = fn;
-        s.ctx = ctx;
-        s.n = size_;
-        s.seq.fetch_add(1, std::memory_order_seq_cst);
-        wake_sleepers(s.seq, s.sleepers);
-    }
-    fn(ctx, 0, size_);
-    const uint32_t target = static_cast<uint32_t>(size_ - 1);
-    for (;;) {
-        const uint32_t d = p.done.load(std::memory_order_acquire);
-        if (d == target) break;
-        wait_while_equal(p.done, d, p.done_sleepers);
-    }
+    pool().run(fn, ctx, size_);
 }
 
 }  // namespace jrnn

@@ -36,6 +36,15 @@ bool set_thread_inline(bool on);
 int64_t min_parallel_work();
 void set_min_parallel_work(int64_t macs);
 
+// The round trip of a cache line between the calling thread and the pool's first worker, in ns, measured whenever
+// the workers start (set_threads, or the first team); 0 while the pool has one thread. Hosts differ by 10x: ~55 ns
+// between cores that share a cache, ~500 ns between vCPUs placed on different dies.
+int64_t cross_core_round_trip_ns();
+// The work between two barriers (jrnn_rnn::step_work units: multiply-adds of fp32 weights at batch 1) from which the
+// steps of a sequence are split over threads that meet at a barrier every step: min_parallel_work() scaled up on
+// hosts whose cores are far apart (pool.cpp says by how much, and what it was measured on). 0 when that is 0.
+int64_t min_step_work();
+
 // Spin-then-park barrier for a fixed number of threads of one team (sub-teams may have their own).
 class Barrier {
 public:

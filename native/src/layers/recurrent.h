@@ -94,9 +94,16 @@ struct jrnn_rnn {
     int gh() const { return G * H; }
     // ONNX's activation functions per direction: LSTM f, g, h; GRU f, g; RNN f
     int fns_per_direction() const { return lstm() ? 3 : gru() ? 2 : 1; }
-    // multiply-adds of one step's recurrent products for B rows (what a step barrier amortises)
-    int64_t step_macs(int B) const {
-        return static_cast<int64_t>(B) * gh() * Hout + static_cast<int64_t>(B) * P * H;
+    // What a step's products cost, in multiply-adds of fp32 weights at batch 1 (the unit of jrnn::min_step_work()),
+    // for B rows: the weights read (the recurrent ones, with inputs also W_ih as a step called alone reads it), at
+    // their bytes (bf16 1/2, int8 1/4), or, from B = 3, the arithmetic, which then bounds the product: fp32 FMAs
+    // run ~3/8 of a weight's multiply-adds per 4 bytes a core reads from L2 (packed GEMM ~200 GFLOP/s against a
+    // batch-1 GEMV of ~150 GB/s on the Xeon and the Zen 5 measured), and the bf16 and int8 dot products scale alike.
+    int64_t step_work(int B, bool with_inputs) const {
+        const int64_t weights = static_cast<int64_t>(gh()) * (Hout + (with_inputs ? I : 0)) +
+                                static_cast<int64_t>(P) * H;
+        const int64_t quarters = format == jrnn::Format::kF32 ? 4 : format == jrnn::Format::kBF16 ? 2 : 1;
+        return weights * quarters * std::max<int64_t>(8, 3 * static_cast<int64_t>(B)) / 32;
     }
 };
 
