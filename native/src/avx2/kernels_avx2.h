@@ -131,7 +131,7 @@ JRNN_AVX2_INLINE __m256 exp_avx2(__m256 x) {
 }
 
 // 1/(1+e^-x), the reference's formula: relative accuracy on both sides (e^-x is accurate relative, 1 + e^-x
-// rounds once, the division is exact-rounded), exactly 1 from x ~ 17 up, exactly 0 below x ~ -88.7 where
+// rounds once, the division is correctly rounded), exactly 1 from x ~ 17 up, exactly 0 below x ~ -88.7 where
 // e^-x overflows to +inf (as float std::exp in the reference). NaN stays NaN. (Through e^-|x| with a blend of
 // 1/(1+e) and e/(1+e), as before, gave subnormal results down to x = -104 in 4 more operations.)
 JRNN_AVX2_INLINE __m256 sigmoid_avx2(__m256 x) {

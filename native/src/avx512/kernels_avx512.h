@@ -156,7 +156,7 @@ JRNN_AVX512_INLINE __m512 exp_avx512(__m512 x) {
 }
 
 // 1/(1+e^-x), the reference's formula: relative accuracy on both sides (e^-x is accurate relative, 1 + e^-x
-// rounds once, the division is exact-rounded), exactly 1 from x ~ 17 up, exactly 0 below x ~ -88.7 where
+// rounds once, the division is correctly rounded), exactly 1 from x ~ 17 up, exactly 0 below x ~ -88.7 where
 // e^-x overflows to +inf (as float std::exp in the reference). Measured against float64 over a dense sweep of all
 // float ranges: 9e-8 absolute, 3 ulp above the subnormal results. The division stays: vrcp14ps and a Newton step
 // measured slower on a Zen 5 (cell passes there are bound by the FP pipes' operation count, vdivps runs beside).
