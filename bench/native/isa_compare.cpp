@@ -1,5 +1,6 @@
-// jrnn_isa_compare: the packed product (f32, bf16, s8 weights) and the LSTM cell pass of every supported ISA,
-// interleaved in one process (a shared machine's noise then hits them alike), best of many rounds. Prints Markdown on stdout.
+// jrnn_isa_compare: the packed product (f32, bf16, s8 weights) and the LSTM, GRU, Elman (tanh) cell passes of
+// every supported ISA, interleaved in one process (a shared machine's noise then hits them alike), best of many
+// rounds. Prints Markdown on stdout.
 //
 //   jrnn_isa_compare [--quick]
 #include <algorithm>
@@ -70,23 +71,40 @@ int main(int argc, char** argv) {
         std::printf("\n");
         jrnn::free_packed(&p);
     }
-    // the LSTM cell pass, B=64 H=512: ns per hidden unit
-    {
-        const int B = 64, H = 512;
-        std::vector<float> gx(static_cast<size_t>(B) * 4 * H), gh(gx.size()), c(static_cast<size_t>(B) * H), h(c.size());
+    // the fused cell passes (gates of B rows of H units each in, state out): ns per hidden unit. B=64 H=512 streams
+    // its 2 x 512 KiB of LSTM gates from L2 and beyond; B=1 H=256 stays in L1. One pass a sample, so few samples
+    // are cut by the scheduler on a shared machine, best of many.
+    const int kCellShapes[][2] = {{64, 512}, {1, 256}};
+    for (const char* cell : {"lstm", "gru", "rnn"})
+    for (const auto& shape : kCellShapes) {
+        const int B = shape[0], H = shape[1];
+        const int gates = cell[0] == 'l' ? 4 : cell[0] == 'g' ? 3 : 1;
+        std::vector<float> gx(static_cast<size_t>(B) * gates * H), gh(gx.size()), c(static_cast<size_t>(B) * H),
+            h(c.size()), b_hn(H);
         for (auto& v : gx) v = 4 * u(rng);
         for (auto& v : gh) v = 4 * u(rng);
+        for (auto& v : b_hn) v = u(rng);
         std::vector<double> best(isas.size(), 1e30);
-        for (int round = 0; round < (quick ? 10 : 40); ++round)
+        const int reps = B == 1 ? 50 : 1;
+        for (int round = 0; round < (quick ? 100 : 2000); ++round)
             for (size_t i = 0; i < isas.size(); ++i) {
+                const jrnn::KernelTable& k = *isas[i]->table;
                 std::fill(c.begin(), c.end(), 0.5f);
+                std::fill(h.begin(), h.end(), 0.25f);
                 const auto t0 = Clock::now();
-                for (int r = 0; r < 10; ++r)
-                    isas[i]->table->lstm_cell_f32(B, H, gx.data(), 4 * H, gh.data(), 4 * H, c.data(), h.data(), nullptr,
-                                                  false);
-                best[i] = std::min(best[i], std::chrono::duration<double>(Clock::now() - t0).count() / 10);
+                for (int r = 0; r < reps; ++r) {
+                    const int64_t ld = static_cast<int64_t>(gates) * H;
+                    if (gates == 4) {
+                        k.lstm_cell_f32(B, H, gx.data(), ld, gh.data(), ld, c.data(), h.data(), nullptr, false);
+                    } else if (gates == 3) {
+                        k.gru_cell_f32(B, H, gx.data(), ld, gh.data(), ld, b_hn.data(), h.data(), nullptr);
+                    } else {
+                        k.rnn_cell_f32(B, H, gx.data(), ld, gh.data(), ld, h.data(), nullptr, false);
+                    }
+                }
+                best[i] = std::min(best[i], std::chrono::duration<double>(Clock::now() - t0).count() / reps);
             }
-        std::printf("| lstm_cell_f32 (ns per unit) | B=64, H=512 |");
+        std::printf("| %s_cell_f32 (ns per unit) | B=%d, H=%d |", cell, B, H);
         for (double b : best) std::printf(" %.2f |", b / (B * H) * 1e9);
         std::printf("\n");
     }
