@@ -2,11 +2,11 @@ package io.jrnn;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -40,23 +40,43 @@ final class BatchQueue<R extends BatchQueue.Request<?>> {
         void run(List<R> batch);
     }
 
+    // A request leaves QUEUED exactly once, under the lock: RUNNING when a batch takes it (it stays so after its batch:
+    // only "still queued or not" matters from then on), DONE when withdrawn or dropped.
     private static final int QUEUED = 0, RUNNING = 1, DONE = 2;
+
+    /**
+     * What orders requests: those of one key (a stream session) run in submission order, at most one per batch.
+     * Its mark is the worker's, read and written under the queue's lock only.
+     */
+    static final class Key {
+        private long takenIn = -1;  // the batch that took this key's oldest request
+    }
 
     /** A request: the future its caller holds. */
     abstract static class Request<T> extends CompletableFuture<T> {
-        final Object key;     // requests of one key run in order, one per batch; null: independent
+        private static final VarHandle RELEASED;
+
+        static {
+            try {
+                RELEASED = MethodHandles.lookup().findVarHandle(Request.class, "released", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        final Key key;        // requests of one key run in order, one per batch; null: independent
         final long timeoutNanos;  // <= 0: none
         long enqueued;        // System.nanoTime() when queued
         int state = QUEUED;   // guarded by the owner's lock
         final BatchQueue<?> owner;
+        @SuppressWarnings("unused")  // through RELEASED: a field, not an AtomicBoolean per request
+        private volatile int released;
 
-        Request(BatchQueue<?> owner, Object key, Duration timeout) {
+        Request(BatchQueue<?> owner, Key key, Duration timeout) {
             this.owner = owner;
             this.key = key;
             this.timeoutNanos = timeout == null ? 0 : Math.max(1, timeout.toNanos());
         }
-
-        private final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
 
         /**
          * Runs once, when the request leaves the batcher (ran, failed or withdrawn), before its future completes: the
@@ -65,7 +85,7 @@ final class BatchQueue<R extends BatchQueue.Request<?>> {
         void onDone() {}
 
         private void release() {
-            if (released.compareAndSet(false, true)) onDone();
+            if (RELEASED.compareAndSet(this, 0, 1)) onDone();
         }
 
         /** Completes a running request with its result (the runner's call). */
@@ -119,6 +139,8 @@ final class BatchQueue<R extends BatchQueue.Request<?>> {
     private final ArrayDeque<R> queue = new ArrayDeque<>();
     private boolean closed;
     private final Thread worker;
+    private final ArrayList<R> batch;  // the worker's, refilled for every batch (a runner does not keep it)
+    private long batches;              // batches taken; guarded by lock
 
     BatchQueue(String name, int maxBatch, Duration maxDelay, int capacity, Runner<R> runner) {
         this(name, maxBatch, maxDelay, capacity, () -> maxBatch, runner);
@@ -136,6 +158,7 @@ final class BatchQueue<R extends BatchQueue.Request<?>> {
         this.maxDelayNanos = maxDelay.toNanos();
         this.capacity = capacity;
         this.runner = runner;
+        this.batch = new ArrayList<>(maxBatch);
         this.worker = new Thread(this::loop, name);
         worker.setDaemon(true);
         worker.start();
@@ -185,7 +208,7 @@ final class BatchQueue<R extends BatchQueue.Request<?>> {
     }
 
     /** Withdraws the queued requests of one key with {@code failure} (a closing session); returns how many. */
-    int withdrawKey(Object key, Consumer<R> failure) {
+    int withdrawKey(Key key, Consumer<R> failure) {
         List<R> out = new ArrayList<>();
         lock.lock();
         try {
@@ -216,7 +239,6 @@ final class BatchQueue<R extends BatchQueue.Request<?>> {
 
     private void loop() {
         for (;;) {
-            List<R> batch;
             lock.lock();
             try {
                 while (queue.isEmpty() && !closed) work.awaitUninterruptibly();
@@ -231,38 +253,36 @@ final class BatchQueue<R extends BatchQueue.Request<?>> {
                         // the worker is never interrupted by jrnn; keep going
                     }
                 }
-                batch = take();
+                take();
             } finally {
                 lock.unlock();
             }
             if (batch.isEmpty()) continue;
+            // No lock after the run: a taken request stays RUNNING, which is all withdraw() asks.
             try {
                 runner.run(batch);
             } catch (Throwable t) {
                 for (R r : batch) r.fail(t);  // no-op for those the runner completed
             } finally {
-                lock.lock();
-                try {
-                    for (R r : batch) r.state = DONE;
-                } finally {
-                    lock.unlock();
-                }
+                batch.clear();
             }
         }
     }
 
-    // The oldest requests, at most one per key, at most maxBatch; they are RUNNING from here on.
-    private List<R> take() {
-        List<R> batch = new ArrayList<>(Math.min(maxBatch, queue.size()));
-        Set<Object> keys = new HashSet<>();
+    // Fills `batch` with the oldest requests, at most one per key, at most maxBatch; they are RUNNING from here on.
+    // A key is marked with the batch that took it (no set of keys per batch).
+    private void take() {
+        final long n = ++batches;
         for (Iterator<R> it = queue.iterator(); it.hasNext() && batch.size() < maxBatch; ) {
             R r = it.next();
-            if (r.key != null && !keys.add(r.key)) continue;  // its key's earlier request goes first
+            if (r.key != null) {
+                if (r.key.takenIn == n) continue;  // its key's earlier request goes first
+                r.key.takenIn = n;
+            }
             it.remove();
             r.state = RUNNING;
             batch.add(r);
         }
-        return batch;
     }
 
     /**

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
@@ -160,8 +161,8 @@ public final class StreamBatcher implements AutoCloseable {
     private final int options;
     private final Duration timeout;
 
-    private final BitSet slots = new BitSet();  // the arena's slots in use; guards the session fields and `closed`
-    private final java.util.concurrent.atomic.AtomicInteger openSessions = new java.util.concurrent.atomic.AtomicInteger();
+    private final BitSet slots = new BitSet();  // the arena's slots in use; guards `closed`, `freed` and state reads
+    private final AtomicInteger openSessions = new AtomicInteger();
     private boolean closed;  // guarded by slots
     private boolean freed;   // guarded by slots
 
@@ -262,8 +263,10 @@ public final class StreamBatcher implements AutoCloseable {
      */
     public final class Session implements AutoCloseable {
         private final int slot;
-        private int inFlight;       // guarded by slots: steps queued or running
-        private boolean sessionClosed;  // guarded by slots
+        private final BatchQueue.Key key = new BatchQueue.Key();
+        // CLOSED | READING | IN_FLIGHT * (steps queued or running), without a lock: two monitor entries a step on the
+        // batcher's thread contended by every client thread cost more than the step's Java work on 2 cores
+        private final AtomicInteger use = new AtomicInteger();
 
         private Session(int slot) {
             this.slot = slot;
@@ -332,9 +335,14 @@ public final class StreamBatcher implements AutoCloseable {
         }
 
         private CompletableFuture<float[]> submit(StepRequest r) {
-            synchronized (slots) {
-                if (sessionClosed) throw new IllegalStateException("session is closed");
-                inFlight++;
+            for (;;) {
+                int u = use.get();
+                if ((u & CLOSED) != 0) throw new IllegalStateException("session is closed");
+                if ((u & READING) != 0) {  // hn()/cn() copying the slot: a 1-4 KB copy
+                    Thread.onSpinWait();
+                    continue;
+                }
+                if (use.compareAndSet(u, u + IN_FLIGHT)) break;
             }
             try {
                 steps.submit(r);
@@ -345,9 +353,14 @@ public final class StreamBatcher implements AutoCloseable {
             return r;
         }
 
+        // The last step of a closed session frees its slot.
         private void done() {
+            if (use.addAndGet(-IN_FLIGHT) == CLOSED) freeSlot();
+        }
+
+        private void freeSlot() {
             synchronized (slots) {
-                if (--inFlight == 0 && sessionClosed) slots.clear(slot);
+                slots.clear(slot);
             }
         }
 
@@ -363,12 +376,18 @@ public final class StreamBatcher implements AutoCloseable {
 
         private float[] state(boolean cell) {
             synchronized (slots) {
-                if (sessionClosed) throw new IllegalStateException("session is closed");
+                if ((use.get() & CLOSED) != 0) throw new IllegalStateException("session is closed");
                 if (closed) throw new IllegalStateException("StreamBatcher is closed");
-                if (inFlight > 0) {
+                // no step may start, and the session not close, while the slot is read
+                if (!use.compareAndSet(0, READING)) {
+                    if ((use.get() & CLOSED) != 0) throw new IllegalStateException("session is closed");
                     throw new IllegalStateException("a step of this session is pending: read its state once it completed");
                 }
-                return engine.read(slot, cell);
+                try {
+                    return engine.read(slot, cell);
+                } finally {
+                    use.addAndGet(-READING);
+                }
             }
         }
 
@@ -378,17 +397,21 @@ public final class StreamBatcher implements AutoCloseable {
          */
         @Override
         public void close() {
-            synchronized (slots) {
-                if (sessionClosed) return;
-                sessionClosed = true;
-                openSessions.decrementAndGet();
-            }
-            steps.withdrawKey(this, r -> r.fail(new CancellationException("session closed before this step ran")));
-            synchronized (slots) {
-                if (inFlight == 0) slots.clear(slot);
-            }
+            int u;
+            do {
+                u = use.get();
+                if ((u & CLOSED) != 0) return;
+            } while ((u & READING) != 0 || !use.compareAndSet(u, u | CLOSED));
+            openSessions.decrementAndGet();
+            // none in flight when it closed: no step can come any more, so nobody else frees the slot
+            if (u == 0) freeSlot();
+            else steps.withdrawKey(key, r -> r.fail(new CancellationException("session closed before this step ran")));
         }
     }
+
+    private static final int CLOSED = 1, READING = 2, IN_FLIGHT = 4;
+
+    private static final Comparator<StepRequest> BY_SLOT = Comparator.comparingInt(r -> r.session.slot);
 
     private final class StepRequest extends BatchQueue.Request<float[]> {
         final Session session;
@@ -396,7 +419,7 @@ public final class StreamBatcher implements AutoCloseable {
         final int id;
 
         StepRequest(Session session, float[] x, int id, Duration timeout) {
-            super(steps, session, timeout);
+            super(steps, session.key, timeout);
             this.session = session;
             this.x = x;
             this.id = id;
@@ -430,7 +453,8 @@ public final class StreamBatcher implements AutoCloseable {
     private final class LayerSteps implements Steps {
         private final Tensor arenaH, arenaC, xBuf, yBuf, gatherH, gatherC;
         private final IntPointer ids;
-        private final float[] row, xRows, yRows;
+        private final float[] row;
+        private final java.nio.FloatBuffer xs, ys;  // views of xBuf, yBuf: each request's row copied once each way
 
         LayerSteps(int R) {
             List<AutoCloseable> made = new ArrayList<>();
@@ -447,8 +471,8 @@ public final class StreamBatcher implements AutoCloseable {
                 throw e;
             }
             row = new float[Math.max(Hout, H)];
-            xRows = new float[R * I];
-            yRows = new float[R * Hout];
+            xs = xBuf.pointer().asBuffer();
+            ys = yBuf.pointer().asBuffer();
         }
 
         @Override
@@ -480,17 +504,15 @@ public final class StreamBatcher implements AutoCloseable {
         // One native step for the whole batch.
         @Override
         public void run(List<StepRequest> batch) {
-            batch.sort(Comparator.comparingInt(r -> r.session.slot));
-            final int B = batch.size();
-            final FloatPointer x = xBuf.pointer(), y = yBuf.pointer();
+            batch.sort(BY_SLOT);
+            final int B = batch.size(), s0 = batch.get(0).session.slot;
             boolean consecutive = L == 1;
             for (int b = 0; b < B; b++) {
                 StepRequest r = batch.get(b);
-                System.arraycopy(r.x, 0, xRows, b * I, I);
-                consecutive &= r.session.slot == batch.get(0).session.slot + b;
+                xs.put(b * I, r.x, 0, I);  // straight into native memory
+                consecutive &= r.session.slot == s0 + b;
             }
-            x.put(xRows, 0, B * I);  // one copy into native memory for the batch
-            final int s0 = batch.get(0).session.slot;
+            final FloatPointer x = xBuf.pointer(), y = yBuf.pointer();
             if (consecutive) {  // the rows are a [1, B, *] block of the arena: step in place
                 layer.stepRaw(B, x, at(arenaH.pointer(), (long) s0 * Hout), lstm ? at(arenaC.pointer(), (long) s0 * H) : null,
                         y, options);
@@ -502,8 +524,11 @@ public final class StreamBatcher implements AutoCloseable {
                 scatter(gatherH, arenaH, Hout, batch);
                 if (lstm) scatter(gatherC, arenaC, H, batch);
             }
-            y.get(yRows, 0, B * Hout);
-            for (int b = 0; b < B; b++) batch.get(b).finish(Arrays.copyOfRange(yRows, b * Hout, (b + 1) * Hout));
+            for (int b = 0; b < B; b++) {
+                float[] out = new float[Hout];
+                ys.get(b * Hout, out, 0, Hout);
+                batch.get(b).finish(out);
+            }
         }
 
         // g[l, b, :] = arena[l, ids[b], :]
@@ -579,7 +604,7 @@ public final class StreamBatcher implements AutoCloseable {
 
         @Override
         public void run(List<StepRequest> batch) {
-            batch.sort(Comparator.comparingInt(r -> r.session.slot));
+            batch.sort(BY_SLOT);
             final int B = batch.size(), s0 = batch.get(0).session.slot;
             boolean consecutive = true;
             for (int b = 0; b < B; b++) {

@@ -31,7 +31,7 @@ class BatchQueueTest {
     static final class Req extends BatchQueue.Request<Integer> {
         final int value;
 
-        Req(BatchQueue<?> q, Object key, int value) {
+        Req(BatchQueue<?> q, BatchQueue.Key key, int value) {
             super(q, key, null);
             this.value = value;
         }
@@ -50,7 +50,7 @@ class BatchQueueTest {
             }
             batches.add(values);
         });
-        Object a = new Object(), b = new Object();
+        BatchQueue.Key a = new BatchQueue.Key(), b = new BatchQueue.Key();
         List<Req> rs = new ArrayList<>();
         int[][] plan = {{0, 1}, {0, 2}, {1, 3}, {0, 4}, {1, 5}};  // key (0: a, 1: b), value
         for (int[] p : plan) {

@@ -404,6 +404,45 @@ class StreamBatcherTest {
         }
     }
 
+    /**
+     * Sessions closed from other threads while their steps are queued or running (the session's count of steps in
+     * flight and its closed flag are one atomic, no lock): every step completes once, with its result or cancelled,
+     * and every slot is freed exactly once (all maxSessions open again, one more is refused).
+     */
+    @Test
+    void sessionsClosedWhileTheirStepsRunFreeTheirSlotsOnce() throws Exception {
+        final int S = 4;
+        try (Lstm layer = Lstm.load(lstm1, "rnn");
+             StreamBatcher b = StreamBatcher.builder(layer).maxSessions(S).maxBatch(2).maxDelay(Duration.ZERO).build()) {
+            ExecutorService closers = Executors.newFixedThreadPool(S);
+            try {
+                for (int round = 0; round < 200; round++) {
+                    List<StreamBatcher.Session> ss = new ArrayList<>();
+                    List<CompletableFuture<float[]>> fs = new ArrayList<>();
+                    for (int i = 0; i < S; i++) ss.add(b.open());
+                    for (int k = 0; k < 3; k++) for (StreamBatcher.Session s : ss) fs.add(s.stepAsync(new float[I]));
+                    List<Future<?>> closing = new ArrayList<>();
+                    for (StreamBatcher.Session s : ss) closing.add(closers.submit(s::close));
+                    for (Future<?> c : closing) c.get(60, TimeUnit.SECONDS);
+                    for (CompletableFuture<float[]> f : fs) {
+                        try {
+                            assertEquals(H, f.get(60, TimeUnit.SECONDS).length);
+                        } catch (java.util.concurrent.CancellationException cancelled) {
+                            // withdrawn by the close: it had no effect
+                        }
+                    }
+                    // the last step of a closed session frees its slot once its future completed
+                    List<StreamBatcher.Session> again = new ArrayList<>();
+                    for (int i = 0; i < S; i++) again.add(b.open());
+                    assertThrows(IllegalStateException.class, b::open, "round " + round);
+                    for (StreamBatcher.Session s : again) s.close();
+                }
+            } finally {
+                closers.shutdown();
+            }
+        }
+    }
+
     /** A forward whose input was closed before its batch ran fails alone; the others of its batch succeed. */
     @Test
     void anExceptionInOneRequestFailsThatRequestOnly() throws Exception {
