@@ -75,10 +75,9 @@ public final class Jrnn {
      * owns a block of hidden units, whose weights then stay in its core's cache), and the two directions of a
      * bidirectional layer run at the same time. Small layers, whose steps are too short to be worth a hand-over
      * between threads, use only the calling thread; what counts as small depends on the weights' precision (a step of
-     * INT8 weights is about a quarter of the work of FP32's) and on the host: this method (and the first call) times
-     * a hand-over between two of the threads, which takes ~50 ns between cores that share a cache and ~500 ns
-     * between virtual CPUs a hypervisor placed on different dies, and splits steps only where they are long enough
-     * to pay for it. Results do not depend on the number of threads: every split
+     * INT8 weights is about a quarter of the work of FP32's) and on the batch size. A thread waiting for another spins
+     * for as long as its waits have recently lasted (a hand-over takes ~50 ns between cores that share a cache and
+     * ~500 ns between virtual CPUs a hypervisor placed on different dies) before it yields its processor. Results do not depend on the number of threads: every split
      * keeps the order of every sum, so outputs are identical to the last bit.
      *
      * <p>Idle threads spin for about 0.1 ms after a call (so back-to-back calls, such as streaming steps, find them

@@ -41,13 +41,11 @@ constexpr int64_t kYieldNs = 100000;
 // guest) just missed it; one that took over kLongWaitNs waited for a thread that was not running.
 constexpr int64_t kYieldLookNs = 2000;
 constexpr int64_t kLongWaitNs = 8 * kSpinMaxNs;
-constexpr int64_t kDefaultMinWork = 32768;
-// min_step_work() scales min_parallel_work() by the round trip over 100 ns, counting at least kRoundTripFloorNs and
-// at most kRoundTripCapNs. Measured, forwards at batch 1 (rnn, gru, lstm H=256 at fp32, bf16 and int8 weights: 16k
-// to 262k step multiply-adds worth of weights), two threads against one: on an Intel Xeon whose round trip was
-// 125-180 ns two threads won from ~50k (1.5x 32768), on an AMD EPYC Zen 5 guest at ~500 ns from 130-200k.
-constexpr int64_t kRoundTripFloorNs = 150;
-constexpr int64_t kRoundTripCapNs = 2000;
+// Measured, forwards at batch 1 (rnn, gru, lstm H=256 at fp32, bf16 and int8 weights), two threads against one:
+// on an Intel Xeon (cores ~150 ns apart) two threads won from ~50k multiply-adds of fp32 weights a step (bf16 rnn,
+// 32k: 1.25x the time; fp32 rnn, 65k: 0.87x); on an AMD EPYC Zen 5 guest (~500 ns apart) with the adaptive spin,
+// 49k (int8 gru) 0.7-0.8x, 65k (fp32 rnn) 1.0x, 65k (int8 lstm) 0.6-0.7x.
+constexpr int64_t kDefaultMinWork = 49152;
 
 inline void cpu_relax() { __builtin_ia32_pause(); }
 
@@ -139,7 +137,6 @@ struct Pool {
     std::atomic<int> claimed{0};  // 1 while a Team (or set_threads) owns the pool
     std::atomic<int> size{0};     // configured team size; 0 = not configured yet (default on first use)
     std::atomic<int64_t> min_work{kDefaultMinWork};
-    std::atomic<int64_t> round_trip{0};  // ns between thread 0 and worker 1, measured by configure; 0 = one thread
 
     // Owned by whoever holds the claim.
     std::unique_ptr<Slot[]> slots;  // [workers.size()]
@@ -157,7 +154,7 @@ struct Pool {
     }
     void release() { claimed.store(0, std::memory_order_release); }
 
-    // Holding the claim: replace the workers by n-1 new ones and measure round_trip. Returns the team size reached.
+    // Holding the claim: replace the workers by n-1 new ones. Returns the team size reached.
     int configure(int n);
     void stop_workers();
     // Holding the claim: fn(ctx, tid, n) on the caller (tid 0) and workers 1..n-1; returns when all have returned.
@@ -184,53 +181,6 @@ void worker_main(Pool* p, Slot* s, int tid) {
         p->done.fetch_add(1, std::memory_order_seq_cst);
         wake_sleepers(p->done, p->done_sleepers);
     }
-}
-
-// A cache line passed back and forth between thread 0 and worker 1, up to kRounds times within kBudgetNs: the
-// median round trip, in ns (0 when no round completed in time, as when the machine is so loaded that the worker
-// does not run). Both threads spin; the median keeps a preempted round or two out. ~65 us on a host whose round trip
-// is 0.5 us, at every configure.
-int64_t measure_round_trip(Pool& p) {
-    constexpr int kRounds = 129;
-    constexpr int64_t kBudgetNs = 1000000;
-    constexpr uint32_t kStop = ~0u;
-    struct PingPong {
-        alignas(64) std::atomic<uint32_t> ball{0};
-        int64_t ns[kRounds];
-        int done = 0;
-    } pp;
-    p.run(
-        [](void* ctx, int tid, int) {
-            auto& q = *static_cast<PingPong*>(ctx);
-            if (tid == 0) {
-                const int64_t start = now_ns();
-                for (uint32_t r = 0; r < static_cast<uint32_t>(kRounds); ++r) {
-                    const int64_t t0 = now_ns();
-                    q.ball.store(2 * r + 1, std::memory_order_release);
-                    while (q.ball.load(std::memory_order_acquire) != 2 * r + 2) {
-                        cpu_relax();
-                        if (now_ns() - start > kBudgetNs) {
-                            q.ball.store(kStop, std::memory_order_release);
-                            return;
-                        }
-                    }
-                    q.ns[q.done++] = now_ns() - t0;
-                }
-                q.ball.store(kStop, std::memory_order_release);
-            } else if (tid == 1) {
-                for (uint32_t r = 0;; ++r) {
-                    uint32_t b;
-                    while ((b = q.ball.load(std::memory_order_acquire)) != 2 * r + 1 && b != kStop) cpu_relax();
-                    // never over a kStop stored meanwhile: thread 0 has stopped looking
-                    if (b == kStop || !q.ball.compare_exchange_strong(b, 2 * r + 2, std::memory_order_acq_rel))
-                        return;
-                }
-            }
-        },
-        &pp, 2);
-    if (pp.done == 0) return 0;
-    std::nth_element(pp.ns, pp.ns + pp.done / 2, pp.ns + pp.done);
-    return std::max<int64_t>(1, pp.ns[pp.done / 2]);
 }
 
 void Pool::stop_workers() {
@@ -267,7 +217,6 @@ int Pool::configure(int n) {
     }
     const int got = static_cast<int>(workers.size()) + 1;
     size.store(got, std::memory_order_relaxed);
-    round_trip.store(got > 1 ? measure_round_trip(*this) : 0, std::memory_order_relaxed);
     return got;
 }
 
@@ -314,13 +263,6 @@ int set_threads(int n) {
 }
 
 int64_t min_parallel_work() { return pool().min_work.load(std::memory_order_relaxed); }
-
-int64_t cross_core_round_trip_ns() { return pool().round_trip.load(std::memory_order_relaxed); }
-
-int64_t min_step_work() {
-    const int64_t rt = std::max<int64_t>(cross_core_round_trip_ns(), kRoundTripFloorNs);
-    return min_parallel_work() * std::min(rt, kRoundTripCapNs) / 100;
-}
 
 void set_min_parallel_work(int64_t macs) { pool().min_work.store(macs < 0 ? 0 : macs, std::memory_order_relaxed); }
 

@@ -30,20 +30,13 @@ int set_threads(int n);
 // others). Per thread; returns the previous setting.
 bool set_thread_inline(bool on);
 
-// Work below this many multiply-adds between two barriers runs on one thread: a barrier round trip (~0.1 us
-// when both threads spin, tens of us when one must be woken) would cost more than the split saves.
-// Tests set 0 to force every split on tiny shapes.
+// Work below this much between two barriers runs on one thread: a barrier round trip (~0.1 us when both threads spin
+// on cores that share a cache, ~0.3-0.5 us on vCPUs placed on different dies, tens of us when one must be woken)
+// would cost more than the split saves. In multiply-adds of fp32 weights at batch 1 (jrnn_rnn::step_work counts
+// bf16 and int8 weights and larger batches in the same unit). Tests set 0 to force every split on tiny shapes.
 int64_t min_parallel_work();
 void set_min_parallel_work(int64_t macs);
 
-// The round trip of a cache line between the calling thread and the pool's first worker, in ns, measured whenever
-// the workers start (set_threads, or the first team); 0 while the pool has one thread. Hosts differ by 10x: ~55 ns
-// between cores that share a cache, ~500 ns between vCPUs placed on different dies.
-int64_t cross_core_round_trip_ns();
-// The work between two barriers (jrnn_rnn::step_work units: multiply-adds of fp32 weights at batch 1) from which the
-// steps of a sequence are split over threads that meet at a barrier every step: min_parallel_work() scaled up on
-// hosts whose cores are far apart (pool.cpp says by how much, and what it was measured on). 0 when that is 0.
-int64_t min_step_work();
 
 // Spin-then-park barrier for a fixed number of threads of one team (sub-teams may have their own).
 class Barrier {

@@ -588,10 +588,15 @@ int jrnn_rnn_forward_ex(const jrnn_rnn* r, int T, int B, const float* x, const i
         for (int b = 0; b < B; ++b)
             if (lengths[b] < 0 || lengths[b] > T) return JRNN_ERR_ARG;
     }
-    // A team when a step's products are worth a barrier on this host, or when the input products alone are large.
-    const bool split_steps = r->step_work(B, false) >= min_step_work();
-    const int64_t proj_macs = static_cast<int64_t>(T) * B * r->gh() * r->I;
-    Team team(split_steps || proj_macs >= 16 * min_parallel_work() ? threads() : 1);
+    // A team when a step's products are worth a barrier on this host, or when the input products alone are large:
+    // with the steps on one thread, a team only halves the input products and adds a wake, a barrier, a join and
+    // the reads of the other thread's gate columns. Measured on the Zen 5 guest (cores ~500 ns apart), steps on one
+    // thread of a team of two against one thread: rnn-b1 fp32 (6.5M) 1.2-1.35x the time, lstm-b1 bf16 (13M) 1.08x,
+    // gru-b1 int8 (4.9M) 1.27x; so a team for them alone from 128x the step threshold (6.3M).
+    const int64_t min_work = min_parallel_work();
+    const bool split_steps = r->step_work(B, false) >= min_work;
+    const int64_t proj_work = static_cast<int64_t>(T) * (r->step_work(B, true) - r->step_work(B, false));
+    Team team(split_steps || proj_work >= 128 * min_work ? threads() : 1);
     const int n = team.size();
     const bool dir_teams = r->D == 2 && n % 2 == 0;
     const int m = dir_teams ? n / 2 : n;
@@ -661,11 +666,11 @@ int jrnn_rnn_step_ex(const jrnn_rnn* r, int B, const float* x, float* h, float* 
     if (!all_set(r)) return JRNN_ERR_STATE;
     // One step called on its own (a decoder, a stream) pays for waking the team and for its barriers on every call,
     // not once per sequence as a forward does: it takes a team from 2.5x the forward's threshold. Measured on the
-    // Intel Xeon (2 vCPUs, quiet, round trip ~150 ns, so 2.5x is 123k), two threads against one: the date demo's
+    // Intel Xeon (2 vCPUs, quiet, 2.5x is 123k), two threads against one: the date demo's
     // decoder step (GRU 96, 60k) 51 us a sentence against 45-47 us; rnn H128 at B=5 (61k) 1.32x the time, gru
     // H96 I112 at B=5 (112k) 1.12x; lstm H128 at B=1 (131k) 0.84x, lstm H96 at B=5 (138k) 0.93x, gru H128 at B=5
     // (184k) 0.99x, gru H256 (393k) 0.60x, lstm H256 (524k) 0.51x.
-    Team team(r->step_work(B, true) >= 5 * min_step_work() / 2 ? threads() : 1);
+    Team team(r->step_work(B, true) >= 5 * min_parallel_work() / 2 ? threads() : 1);
     const size_t nxt = static_cast<size_t>(r->L) * B * r->Hout;
     const size_t need = dir_floats(*r, static_cast<size_t>(B), B) + Workspace::rounded(nxt);
     Workspace& ws = Workspace::local();

@@ -94,7 +94,7 @@ struct jrnn_rnn {
     int gh() const { return G * H; }
     // ONNX's activation functions per direction: LSTM f, g, h; GRU f, g; RNN f
     int fns_per_direction() const { return lstm() ? 3 : gru() ? 2 : 1; }
-    // What a step's products cost, in multiply-adds of fp32 weights at batch 1 (the unit of jrnn::min_step_work()),
+    // What a step's products cost, in multiply-adds of fp32 weights at batch 1 (the unit of jrnn::min_parallel_work()),
     // for B rows: the weights read (the recurrent ones, with inputs also W_ih as a step called alone reads it), at
     // their bytes (bf16 1/2, int8 1/4), or, from B = 3, the arithmetic, which then bounds the product: fp32 FMAs
     // run ~3/8 of a weight's multiply-adds per 4 bytes a core reads from L2 (packed GEMM ~200 GFLOP/s against a
