@@ -41,14 +41,14 @@ class JrnnScoringOperator extends AbstractStreamOperator<Scored>
     private transient int[] slotOfEvent, roundOfEvent;
     private transient int size;
     private transient HashMap<String, Integer> slotOfKey;
-    private transient float[][] slotState;
+    private transient float[][] slotState; // the key's stored array, stepped in place (a new zero array for a new key)
     private transient String[] slotKey;
     private transient int[] slotSteps;
-    private transient boolean[] slotOwned; // slotState[s] is a new array of this flush (else the stored one, or null)
     private transient int slots;
     private transient float[][] outputs;
     // the batched step's rows
-    private transient float[] rowStates, rowOut, rowX;
+    private transient float[][] rowStates;
+    private transient float[] rowOut, rowX;
     private transient int[] rowIds, rowEvent;
     private transient boolean timerPending;
     private transient StreamRecord<Scored> reuse;
@@ -87,9 +87,8 @@ class JrnnScoringOperator extends AbstractStreamOperator<Scored>
         slotState = new float[B][];
         slotKey = new String[B];
         slotSteps = new int[B];
-        slotOwned = new boolean[B];
         outputs = new float[B][];
-        rowStates = new float[B * S];
+        rowStates = new float[B][];
         rowOut = new float[B * N];
         rowX = embedded ? new float[0] : new float[B * I];
         rowIds = new int[B];
@@ -101,6 +100,16 @@ class JrnnScoringOperator extends AbstractStreamOperator<Scored>
     public void processElement(StreamRecord<Event> record) throws Exception {
         Event e = record.getValue();
         check(e);
+        Integer slot = slotOfKey.get(e.key);
+        if (slot == null) {
+            slot = slots++;
+            slotOfKey.put(e.key, slot);
+            slotKey[slot] = e.key;
+            slotSteps[slot] = 0;
+            slotState[slot] = read(e.key); // the key is the current one here: no setCurrentKey
+        }
+        slotOfEvent[size] = slot;
+        roundOfEvent[size] = slotSteps[slot]++;
         events[size] = e;
         hasTimestamp[size] = record.hasTimestamp();
         timestamps[size] = record.getTimestamp();
@@ -152,59 +161,49 @@ class JrnnScoringOperator extends AbstractStreamOperator<Scored>
         super.finish();
     }
 
+    /**
+     * The current key's state, to be stepped in place: the stored array itself on the heap backend (safe: its
+     * copy-on-write state map hands out a copy while a snapshot still holds the entry, through the serializer's
+     * {@code copy}), a fresh deserialized one on RocksDB; a new zero array for a new key. Stepping in place rather
+     * than into a new array per event keeps the 10^5 keys' states (1 KB each for the example) from being
+     * reallocated and copied by the young collections event after event.
+     */
+    private float[] read(String key) throws Exception {
+        float[] stored = state.value();
+        if (stored == null) return new float[S];
+        if (stored.length != S) {
+            throw new IllegalStateException("state of key " + key + " holds " + stored.length + " floats, the model's "
+                    + "state " + S);
+        }
+        return stored;
+    }
+
     /** Steps the bundle: one batched call per round (round r: the r-th event of each key in it), then emits. */
     private void flush() throws Exception {
         if (size == 0) return;
         int rounds = 0;
-        for (int i = 0; i < size; i++) {
-            String key = events[i].key;
-            Integer slot = slotOfKey.get(key);
-            if (slot == null) {
-                slot = slots++;
-                slotOfKey.put(key, slot);
-                slotKey[slot] = key;
-                slotSteps[slot] = 0;
-                setCurrentKey(key);
-                float[] stored = state.value();
-                if (stored != null && stored.length != S) {
-                    throw new IllegalStateException("state of key " + key + " holds " + stored.length + " floats, the "
-                            + "model's state " + S);
-                }
-                // read only: the heap backend keeps the stored array (its snapshots may still read it)
-                slotState[slot] = stored;
-                slotOwned[slot] = false;
-            }
-            slotOfEvent[i] = slot;
-            roundOfEvent[i] = slotSteps[slot]++;
-            rounds = Math.max(rounds, roundOfEvent[i] + 1);
-        }
+        for (int s = 0; s < slots; s++) rounds = Math.max(rounds, slotSteps[s]);
         for (int r = 0; r < rounds; r++) {
             int rows = 0;
             for (int i = 0; i < size; i++) {
                 if (roundOfEvent[i] != r) continue;
                 Event e = events[i];
-                float[] st = slotState[slotOfEvent[i]];
-                if (st == null) Arrays.fill(rowStates, rows * S, (rows + 1) * S, 0f); // a new key: zeros
-                else System.arraycopy(st, 0, rowStates, rows * S, S);
+                rowStates[rows] = slotState[slotOfEvent[i]];
                 if (embedded) rowIds[rows] = e.id;
                 else System.arraycopy(e.features, 0, rowX, rows * I, I);
                 rowEvent[rows++] = i;
             }
-            if (embedded) stepper.step(rows, rowIds, rowStates, rowOut);
-            else stepper.step(rows, rowX, rowStates, rowOut);
+            if (embedded) stepper.stepRows(rows, rowIds, rowStates, rowOut);
+            else stepper.stepRows(rows, rowX, rowStates, rowOut);
             for (int j = 0; j < rows; j++) {
-                int i = rowEvent[j], slot = slotOfEvent[i];
-                if (!slotOwned[slot]) {
-                    slotState[slot] = new float[S];
-                    slotOwned[slot] = true;
-                }
-                System.arraycopy(rowStates, j * S, slotState[slot], 0, S);
-                outputs[i] = Arrays.copyOfRange(rowOut, j * N, (j + 1) * N);
+                outputs[rowEvent[j]] = Arrays.copyOfRange(rowOut, j * N, (j + 1) * N);
+                rowStates[j] = null;
             }
         }
         for (int s = 0; s < slots; s++) {
-            setCurrentKey(slotKey[s]);
-            state.update(slotState[s]); // handed to the backend: never written again here
+            // the key of a bundle of one event (per-event calls) is still the current one
+            if (getCurrentKey() != slotKey[s]) setCurrentKey(slotKey[s]);
+            state.update(slotState[s]); // RocksDB serializes it; the heap backend keeps it (and TTL's stamp moves)
             slotState[s] = null;
             slotKey[s] = null;
         }
