@@ -184,6 +184,9 @@ public final class Throughput {
     }
 
     static double run(Path model, long keys, long events, int parallelism, String mode) throws Exception {
+        // every run from a collected heap: the last run's 10^5 dead states (100 MB) would otherwise be the next run's
+        // first collections' work, and one mode's result would depend on which ran before it
+        System.gc();
         COUNT.set(0);
         Configuration c = new Configuration();
         c.set(StateBackendOptions.STATE_BACKEND, "hashmap");
