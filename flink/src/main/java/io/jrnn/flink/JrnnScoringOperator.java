@@ -110,13 +110,14 @@ class JrnnScoringOperator extends AbstractStreamOperator<Scored>
         check(e);
         Integer slot = slotOfKey.get(e.key);
         if (slot == null) {
+            float[] stored = state.value(); // the key is the current one here: no setCurrentKey
+            if (stored != null) checked(stored, e.key); // before the bundle takes the key
             slot = slots++;
             slotOfKey.put(e.key, slot);
             slotKey[slot] = e.key;
             slotSteps[slot] = 0;
-            float[] stored = state.value(); // the key is the current one here: no setCurrentKey
             slotStored[slot] = stored != null;
-            slotState[slot] = stored != null ? checked(stored, e.key) : new float[S];
+            slotState[slot] = stored != null ? stored : new float[S];
         }
         slotOfEvent[size] = slot;
         roundOfEvent[size] = slotSteps[slot]++;
