@@ -146,7 +146,8 @@ void test_seqstep() {
 
 // The step over caller-kept rows (jrnn_seqstep_run_rows) on every ISA: rows in any order and any number equal each
 // row stepped alone (B = 1), bit for bit, with JRNN_RUN_BATCH_INVARIANT (FP32); and equal to jrnn_seqstep_run over
-// the stack's own [L,B,*] layout, bit for bit, without it (the same calls on the same data).
+// the stack's own [L,B,*] layout, bit for bit, without it (the same calls on the same data); and JRNN_ROWS_LAYERED
+// (the rows already in that layout, in one buffer) equal to the rows step, bit for bit.
 void test_seqstep_rows(int cell, bool embed, int L, int I, int H, int heads, int output) {
     std::mt19937 rng(17 + cell * 7 + L);
     const int V = 11, N1 = 6, N2 = 5;
@@ -186,13 +187,26 @@ void test_seqstep_rows(int cell, bool embed, int L, int I, int H, int heads, int
             std::vector<float> states = uniform(static_cast<size_t>(B) * S, rng), alone = states, plain = states;
             std::vector<float> out(static_cast<size_t>(B) * N), out1(N), outp(static_cast<size_t>(B) * N);
             std::vector<float> hp(static_cast<size_t>(L) * B * H), cp(hp.size());
-            bool inv = true, same_plain = true;
+            std::vector<float> lay(static_cast<size_t>(B) * S), outl(static_cast<size_t>(B) * N);
+            bool inv = true, same_plain = true, same_layered = true;
             for (int t = 0; t < 3; ++t) {
                 std::vector<int32_t> ids(B);
                 for (int b = 0; b < B; ++b) ids[b] = static_cast<int32_t>((b * 5 + t * 3 + 1) % V);
                 std::vector<float> x = uniform(static_cast<size_t>(B) * I, rng);
                 const int32_t* idp = embed ? ids.data() : nullptr;
                 const float* xp = embed ? nullptr : x.data();
+                // states in the stack's layout, h[L,B,H] then c[L,B,H], for the layered route
+                const size_t cbase = static_cast<size_t>(L) * B * H;
+                for (int b = 0; b < B; ++b)
+                    for (int l = 0; l < L; ++l)
+                        for (int j = 0; j < H; ++j) {
+                            lay[(static_cast<size_t>(l) * B + b) * H + j] = states[b * S + l * H + j];
+                            if (cell == JRNN_CELL_LSTM)
+                                lay[cbase + (static_cast<size_t>(l) * B + b) * H + j] = states[b * S + (L + l) * H + j];
+                        }
+                CHECK(jrnn_seqstep_run_rows(s, B, idp, xp, lay.data(), scratch.data(), outl.data(),
+                                            JRNN_RUN_BATCH_INVARIANT | JRNN_ROWS_LAYERED) == JRNN_OK,
+                      "run_rows layered B=%d", B);
                 CHECK(jrnn_seqstep_run_rows(s, B, idp, xp, states.data(), scratch.data(), out.data(),
                                             JRNN_RUN_BATCH_INVARIANT) == JRNN_OK, "run_rows B=%d", B);
                 for (int b = 0; b < B; ++b) {
@@ -202,6 +216,15 @@ void test_seqstep_rows(int cell, bool embed, int L, int I, int H, int heads, int
                     inv &= std::memcmp(out1.data(), out.data() + static_cast<int64_t>(b) * N, sizeof(float) * N) == 0;
                 }
                 inv &= states == alone;
+                same_layered &= outl == out;
+                for (int b = 0; b < B; ++b)
+                    for (int l = 0; l < L; ++l)
+                        for (int j = 0; j < H; ++j) {
+                            same_layered &= lay[(static_cast<size_t>(l) * B + b) * H + j] == states[b * S + l * H + j];
+                            if (cell == JRNN_CELL_LSTM)
+                                same_layered &= lay[cbase + (static_cast<size_t>(l) * B + b) * H + j] ==
+                                                states[b * S + (L + l) * H + j];
+                        }
                 // the plain route against jrnn_seqstep_run on the [L,B,*] layout
                 for (int b = 0; b < B; ++b)
                     for (int l = 0; l < L; ++l)
@@ -226,6 +249,8 @@ void test_seqstep_rows(int cell, bool embed, int L, int I, int H, int heads, int
                   isa, cell, L, H, heads, B);
             CHECK(same_plain, "isa %d cell %d L%d H%d heads %d B=%d: rows step != jrnn_seqstep_run on the stack layout",
                   isa, cell, L, H, heads, B);
+            CHECK(same_layered, "isa %d cell %d L%d H%d heads %d B=%d: layered rows step != rows step", isa, cell, L, H,
+                  heads, B);
         }
     }
     jrnn_set_isa(saved);
@@ -236,6 +261,8 @@ void test_seqstep_rows(int cell, bool embed, int L, int I, int H, int heads, int
     std::vector<float> x(2 * static_cast<size_t>(I));
     CHECK(jrnn_seqstep_run_rows(s, 2, ids, x.data(), nullptr, sc.data(), o.data(), 0) == JRNN_ERR_ARG, "rows: states missing");
     CHECK(jrnn_seqstep_run_rows(s, 2, ids, x.data(), st.data(), sc.data(), o.data(), 4) == JRNN_ERR_ARG, "rows: bad option");
+    CHECK(jrnn_seqstep_run_rows(s, 2, ids, x.data(), st.data(), sc.data(), o.data(), JRNN_ROWS_LAYERED << 1) ==
+              JRNN_ERR_ARG, "rows: bad high option");
     CHECK(jrnn_seqstep_run_rows(s, 0, ids, x.data(), st.data(), sc.data(), o.data(), 0) == JRNN_ERR_ARG, "rows: B=0");
     jrnn_seqstep_destroy(s);
     jrnn_linear_destroy(l1);

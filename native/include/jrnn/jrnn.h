@@ -240,7 +240,11 @@ JRNN_API int jrnn_seqstep_run(const jrnn_seqstep* s, int B, const int32_t* ids, 
  * (L*H). states[B, S] is read and updated in place; out[B, N] receives the output (softmax applied). scratch holds
  * jrnn_seqstep_rows_scratch_floats(s, B) floats. options: JRNN_RUN_BATCH_INVARIANT makes each row's state and
  * output bit-identical whatever B and the other rows are (FP32: the recurrent and the head products through the
- * invariant tables, activations row by row). JRNN_ERR_ARG as jrnn_seqstep_run's softmax (the states have advanced). */
+ * invariant tables, activations row by row). JRNN_ERR_ARG as jrnn_seqstep_run's softmax (the states have advanced).
+ * JRNN_ROWS_LAYERED (an option bit of this call only): states holds the B rows already in the stack's layout,
+ * h[L,B,Hout] then c[L,B,H] (LSTM), as jrnn_seqstep_run takes them; stepped in place without the copy of every row
+ * into that layout and back. */
+#define JRNN_ROWS_LAYERED (1 << 16)
 JRNN_API int jrnn_seqstep_state_floats(const jrnn_seqstep* s, int64_t* floats);
 JRNN_API int jrnn_seqstep_rows_scratch_floats(const jrnn_seqstep* s, int B, int64_t* floats);
 JRNN_API int jrnn_seqstep_run_rows(const jrnn_seqstep* s, int B, const int32_t* ids, const float* x, float* states,

@@ -113,6 +113,8 @@ public final class JrnnNative {
 
     /** Options of the {@code _ex} calls: rows bit-identical whatever the batch (jrnn.h). */
     public static final int RUN_BATCH_INVARIANT = 1;
+    /** jrnn_seqstep_run_rows only: the rows already in the stack's layout (JRNN_ROWS_LAYERED). */
+    public static final int ROWS_LAYERED = 1 << 16;
 
     public static native int jrnn_rnn_forward_ex(@Const RnnHandle rnn, int T, int B, @Const FloatPointer x,
                                                  @Cast("const int32_t*") IntPointer lengths, @Const FloatPointer h0,

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
  * row by row, a {@link SequenceStream} of batch 1 fed the same inputs — bit for bit when batch-invariant (the
  * default, FP32), within 1e-6 otherwise — on every ISA, for every streamable golden model (embedding and float input,
  * RNN / GRU / LSTM, one or several layers, with and without heads and softmax), with rows in any number and any
- * order; bad arguments throw before any native call; a step allocates nothing on the Java heap.
+ * order, through one flat array of states or one array per row ({@code stepRows}); bad arguments throw before any
+ * native call; a step allocates nothing on the Java heap.
  */
 class RowStepperTest {
     private static final List<String> STREAMABLE = List.of("lm_lstm_all", "forecaster_gru_bf_last",
@@ -80,7 +81,8 @@ class RowStepperTest {
 
     /**
      * Steps {@code rows} sequences of 5 steps each through one stepper, the rows in a different order at each step
-     * and a different number of them (a key absent from a bundle), against one stream per sequence.
+     * and a different number of them (a key absent from a bundle), against one stream per sequence; the states in
+     * one flat array at even steps, stepped in their own arrays ({@code stepRows}) at odd ones.
      */
     private static void compare(SequenceModel m, int rows, boolean invariant, String what) {
         Random r = new Random(rows * 31L + m.outputSize());
@@ -96,10 +98,12 @@ class RowStepperTest {
                 // which rows step this time (all of them at t = 0 and t = T-1) and in which order
                 int[] order = shuffled(rows, r);
                 int n = t == 0 || t == T - 1 ? rows : 1 + r.nextInt(rows);
-                float[][] xs = new float[n][];
+                float[][] xs = new float[n][], rowStates = new float[n][];
+                boolean flat = t % 2 == 0;
                 for (int j = 0; j < n; j++) {
                     int seq = order[j];
-                    System.arraycopy(state[seq], 0, states, j * S, S);
+                    if (flat) System.arraycopy(state[seq], 0, states, j * S, S);
+                    else rowStates[j] = state[seq];
                     if (m.hasEmbedding()) {
                         ids[j] = r.nextInt(m.vocabSize());
                     } else {
@@ -108,11 +112,16 @@ class RowStepperTest {
                         System.arraycopy(xs[j], 0, x, j * I, I);
                     }
                 }
-                if (m.hasEmbedding()) st.step(n, ids, states, out);
-                else st.step(n, x, states, out);
+                if (m.hasEmbedding()) {
+                    if (flat) st.step(n, ids, states, out);
+                    else st.stepRows(n, ids, rowStates, out);
+                } else {
+                    if (flat) st.step(n, x, states, out);
+                    else st.stepRows(n, x, rowStates, out);
+                }
                 for (int j = 0; j < n; j++) {
                     int seq = order[j];
-                    System.arraycopy(states, j * S, state[seq], 0, S);
+                    if (flat) System.arraycopy(states, j * S, state[seq], 0, S);
                     float[] want;
                     if (m.hasEmbedding()) {
                         try (Tensor y = alone[seq].step(new int[] {ids[j]})) {
@@ -196,6 +205,21 @@ class RowStepperTest {
                         "floats to a model with an embedding");
                 assertThrows(IllegalArgumentException.class, () -> st.step(1, (int[]) null, states, out), "null ids");
                 assertThrows(IllegalArgumentException.class, () -> st.step(1, new int[1], null, out), "null states");
+                float[][] rows = {states.clone(), states.clone()};
+                assertThrows(IllegalArgumentException.class, () -> st.stepRows(2, new int[2], (float[][]) null, out),
+                        "null state rows");
+                assertThrows(IllegalArgumentException.class, () -> st.stepRows(3, new int[3], rows, out),
+                        "fewer state rows than rows");
+                assertThrows(IllegalArgumentException.class, () -> st.stepRows(2, new int[2],
+                        new float[][] {rows[0], null}, out), "a null state row");
+                assertThrows(IllegalArgumentException.class, () -> st.stepRows(2, new int[2],
+                        new float[][] {rows[0], new float[S - 1]}, out), "a short state row");
+                assertThrows(IllegalArgumentException.class, () -> st.stepRows(2, new int[] {0, -1}, rows, out),
+                        "a bad id with state rows");
+                assertThrows(IllegalArgumentException.class, () -> st.stepRows(1, new float[lm.inputSize()], rows,
+                        out), "floats with state rows to a model with an embedding");
+                assertArrayEquals(before, rows[0], "a rejected row step changes no state");
+                assertArrayEquals(before, rows[1], "a rejected row step changes no state");
                 assertArrayEquals(before, states, "a rejected step changes no state");
                 st.close();
                 st.close();
@@ -221,13 +245,15 @@ class RowStepperTest {
         threads.setThreadAllocatedMemoryEnabled(true);
         try (SequenceModel m = load("lm_lstm_all"); RowStepper st = m.rowStepper(16)) {
             float[] states = new float[16 * st.stateSize()], out = new float[16 * m.outputSize()];
+            float[][] rows = new float[16][st.stateSize()];
             int[] ids = new int[16];
             final int steps = 20_000;
             long before = 0;
             for (int i = 0; i < 2 * steps; i++) {
                 if (i == steps) before = threads.getCurrentThreadAllocatedBytes();
                 ids[i % 16] = i % m.vocabSize();
-                st.step(1 + i % 16, ids, states, out);
+                if (i % 2 == 0) st.step(1 + i % 16, ids, states, out);
+                else st.stepRows(1 + i % 16, ids, rows, out);
             }
             long bytes = threads.getCurrentThreadAllocatedBytes() - before;
             // under a byte a step (the JIT's own bookkeeping); one array per step would be >= 16 bytes a step
