@@ -105,13 +105,19 @@ class JrnnScoringOperatorTest {
             h.prepareSnapshotPreBarrier(1);
             snap = h.snapshot(1, 1);
         }
-        try (Harness h = new Harness(cfg(3, null))) { // another bundle size: the same bits
+        replaysFromSnapshot(snap, ev, 30, want);
+    }
+
+    // Restores snap with another bundle size (the same bits), feeds ev[from..] and checks every output against want.
+    private static void replaysFromSnapshot(OperatorSubtaskState snap, Event[] ev, int from, Map<String, float[]> want)
+            throws Exception {
+        try (Harness h = new Harness(cfg(3, null))) {
             h.initializeState(snap);
             h.open();
-            for (int i = 30; i < ev.length; i++) h.processElement(new StreamRecord<>(ev[i], i));
+            for (int i = from; i < ev.length; i++) h.processElement(new StreamRecord<>(ev[i], i));
             h.getOperator().finish();
             List<Scored> out = h.extractOutputValues();
-            assertEquals(30, out.size());
+            assertEquals(ev.length - from, out.size());
             for (Scored s : out) assertArrayEquals(want.get(Fixtures.id(s.key, s.seq)), s.output, s.toString());
         }
     }
@@ -138,15 +144,7 @@ class JrnnScoringOperatorTest {
             assertEquals(60, h.extractOutputValues().size());
             snap = OperatorSnapshotFinalizer.create(pending).getJobManagerOwnedState(); // written only now
         }
-        try (Harness h = new Harness(cfg(3, null))) {
-            h.initializeState(snap);
-            h.open();
-            for (int i = 30; i < ev.length; i++) h.processElement(new StreamRecord<>(ev[i], i));
-            h.getOperator().finish();
-            List<Scored> out = h.extractOutputValues();
-            assertEquals(30, out.size());
-            for (Scored s : out) assertArrayEquals(want.get(Fixtures.id(s.key, s.seq)), s.output, s.toString());
-        }
+        replaysFromSnapshot(snap, ev, 30, want);
     }
 
     @Test
