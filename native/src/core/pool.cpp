@@ -149,8 +149,14 @@ struct Pool {
         int expected = 0;
         return claimed.compare_exchange_strong(expected, 1, std::memory_order_acquire, std::memory_order_relaxed);
     }
+    // set_threads: announced in reconfiguring, so that new teams run inline until it has the pool (a caller that forms
+    // teams back to back would otherwise leave it only a few nanoseconds between release and claim: measured, 60
+    // set_threads calls against such a caller took up to a minute on a loaded 2-core machine).
+    std::atomic<int> reconfiguring{0};
     void claim_blocking() {
+        reconfiguring.fetch_add(1, std::memory_order_seq_cst);
         while (!try_claim()) std::this_thread::sleep_for(std::chrono::microseconds(50));
+        reconfiguring.fetch_sub(1, std::memory_order_relaxed);
     }
     void release() { claimed.store(0, std::memory_order_release); }
 
@@ -292,6 +298,7 @@ bool set_thread_inline(bool on) {
 Team::Team(int want) {
     Pool& p = pool();
     if (want <= 1 || t_inline || p.size.load(std::memory_order_relaxed) == 1) return;
+    if (p.reconfiguring.load(std::memory_order_relaxed) != 0) return;  // set_threads is waiting: run inline
     if (!p.try_claim()) return;  // another caller runs a team (or this is a nested call): run inline
     if (p.size.load(std::memory_order_relaxed) == 0) p.configure(available_processors());
     size_ = std::min(want, p.size.load(std::memory_order_relaxed));
