@@ -144,6 +144,20 @@ void test_seqstep() {
     jrnn_rnn_destroy(r);
 }
 
+// rows[B, S] (each row: h of layers 0..L-1, then c of layers 0..L-1 for an LSTM) in the stack's layout: h[L,B,H]
+// then c[L,B,H].
+std::vector<float> layered(const std::vector<float>& rows, int B, int L, int H, int64_t S, bool lstm) {
+    std::vector<float> out(static_cast<size_t>(B) * S);
+    const size_t cbase = static_cast<size_t>(L) * B * H;
+    for (int b = 0; b < B; ++b)
+        for (int l = 0; l < L; ++l)
+            for (int j = 0; j < H; ++j) {
+                out[(static_cast<size_t>(l) * B + b) * H + j] = rows[b * S + l * H + j];
+                if (lstm) out[cbase + (static_cast<size_t>(l) * B + b) * H + j] = rows[b * S + (L + l) * H + j];
+            }
+    return out;
+}
+
 // The step over caller-kept rows (jrnn_seqstep_run_rows) on every ISA: rows in any order and any number equal each
 // row stepped alone (B = 1), bit for bit, with JRNN_RUN_BATCH_INVARIANT (FP32); and equal to jrnn_seqstep_run over
 // the stack's own [L,B,*] layout, bit for bit, without it (the same calls on the same data); and JRNN_ROWS_LAYERED
@@ -186,8 +200,8 @@ void test_seqstep_rows(int cell, bool embed, int L, int I, int H, int heads, int
             std::vector<float> scratch1(static_cast<size_t>(f1));
             std::vector<float> states = uniform(static_cast<size_t>(B) * S, rng), alone = states, plain = states;
             std::vector<float> out(static_cast<size_t>(B) * N), out1(N), outp(static_cast<size_t>(B) * N);
-            std::vector<float> hp(static_cast<size_t>(L) * B * H), cp(hp.size());
-            std::vector<float> lay(static_cast<size_t>(B) * S), outl(static_cast<size_t>(B) * N);
+            std::vector<float> outl(static_cast<size_t>(B) * N);
+            const bool lstm = cell == JRNN_CELL_LSTM;
             bool inv = true, same_plain = true, same_layered = true;
             for (int t = 0; t < 3; ++t) {
                 std::vector<int32_t> ids(B);
@@ -195,15 +209,8 @@ void test_seqstep_rows(int cell, bool embed, int L, int I, int H, int heads, int
                 std::vector<float> x = uniform(static_cast<size_t>(B) * I, rng);
                 const int32_t* idp = embed ? ids.data() : nullptr;
                 const float* xp = embed ? nullptr : x.data();
-                // states in the stack's layout, h[L,B,H] then c[L,B,H], for the layered route
-                const size_t cbase = static_cast<size_t>(L) * B * H;
-                for (int b = 0; b < B; ++b)
-                    for (int l = 0; l < L; ++l)
-                        for (int j = 0; j < H; ++j) {
-                            lay[(static_cast<size_t>(l) * B + b) * H + j] = states[b * S + l * H + j];
-                            if (cell == JRNN_CELL_LSTM)
-                                lay[cbase + (static_cast<size_t>(l) * B + b) * H + j] = states[b * S + (L + l) * H + j];
-                        }
+                // states in the stack's layout, for the layered route
+                std::vector<float> lay = layered(states, B, L, H, S, lstm);
                 CHECK(jrnn_seqstep_run_rows(s, B, idp, xp, lay.data(), scratch.data(), outl.data(),
                                             JRNN_RUN_BATCH_INVARIANT | JRNN_ROWS_LAYERED) == JRNN_OK,
                       "run_rows layered B=%d", B);
@@ -216,34 +223,15 @@ void test_seqstep_rows(int cell, bool embed, int L, int I, int H, int heads, int
                     inv &= std::memcmp(out1.data(), out.data() + static_cast<int64_t>(b) * N, sizeof(float) * N) == 0;
                 }
                 inv &= states == alone;
-                same_layered &= outl == out;
-                for (int b = 0; b < B; ++b)
-                    for (int l = 0; l < L; ++l)
-                        for (int j = 0; j < H; ++j) {
-                            same_layered &= lay[(static_cast<size_t>(l) * B + b) * H + j] == states[b * S + l * H + j];
-                            if (cell == JRNN_CELL_LSTM)
-                                same_layered &= lay[cbase + (static_cast<size_t>(l) * B + b) * H + j] ==
-                                                states[b * S + (L + l) * H + j];
-                        }
+                same_layered &= outl == out && lay == layered(states, B, L, H, S, lstm);
                 // the plain route against jrnn_seqstep_run on the [L,B,*] layout
-                for (int b = 0; b < B; ++b)
-                    for (int l = 0; l < L; ++l)
-                        for (int j = 0; j < H; ++j) {
-                            hp[(static_cast<size_t>(l) * B + b) * H + j] = plain[b * S + l * H + j];
-                            if (cell == JRNN_CELL_LSTM) cp[(static_cast<size_t>(l) * B + b) * H + j] = plain[b * S + (L + l) * H + j];
-                        }
+                std::vector<float> hc = layered(plain, B, L, H, S, lstm);
+                float* cp = lstm ? hc.data() + static_cast<size_t>(L) * B * H : nullptr;
                 CHECK(jrnn_seqstep_run_rows(s, B, idp, xp, plain.data(), scratch.data(), outp.data(), 0) == JRNN_OK,
                       "run_rows plain");
                 std::vector<float> o(static_cast<size_t>(B) * N), sc(static_cast<size_t>(base));
-                CHECK(jrnn_seqstep_run(s, B, idp, xp, hp.data(), cp.data(), sc.data(), o.data(), 1) == JRNN_OK, "run");
-                same_plain &= o == outp;
-                for (int b = 0; b < B; ++b)
-                    for (int l = 0; l < L; ++l)
-                        for (int j = 0; j < H; ++j) {
-                            same_plain &= hp[(static_cast<size_t>(l) * B + b) * H + j] == plain[b * S + l * H + j];
-                            if (cell == JRNN_CELL_LSTM)
-                                same_plain &= cp[(static_cast<size_t>(l) * B + b) * H + j] == plain[b * S + (L + l) * H + j];
-                        }
+                CHECK(jrnn_seqstep_run(s, B, idp, xp, hc.data(), cp, sc.data(), o.data(), 1) == JRNN_OK, "run");
+                same_plain &= o == outp && hc == layered(plain, B, L, H, S, lstm);
             }
             CHECK(inv, "isa %d cell %d L%d H%d heads %d B=%d: a row of the invariant rows step differs from it alone",
                   isa, cell, L, H, heads, B);

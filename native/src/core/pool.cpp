@@ -44,7 +44,8 @@ constexpr int64_t kLongWaitNs = 8 * kSpinMaxNs;
 // Measured, forwards at batch 1 (rnn, gru, lstm H=256 at fp32, bf16 and int8 weights), two threads against one:
 // on an Intel Xeon (cores ~150 ns apart) two threads won from ~50k multiply-adds of fp32 weights a step (bf16 rnn,
 // 32k: 1.25x the time; fp32 rnn, 65k: 0.87x); on an AMD EPYC Zen 5 guest (~500 ns apart) with the adaptive spin,
-// 49k (int8 gru) 0.7-0.8x, 65k (fp32 rnn) 1.0x, 65k (int8 lstm) 0.6-0.7x.
+// near the threshold either way depending on the run: 49k (int8 gru) 0.7-0.8x in one run, 1.16x in another; 65k
+// (int8 lstm) 0.6-0.7x and 1.10x; 65k (fp32 rnn) 1.0x; from 98k (bf16 gru, lstm; fp32 gru, lstm) 0.61-0.93x.
 constexpr int64_t kDefaultMinWork = 49152;
 
 inline void cpu_relax() { __builtin_ia32_pause(); }
@@ -163,8 +164,6 @@ struct Pool {
     // Holding the claim: replace the workers by n-1 new ones. Returns the team size reached.
     int configure(int n);
     void stop_workers();
-    // Holding the claim: fn(ctx, tid, n) on the caller (tid 0) and workers 1..n-1; returns when all have returned.
-    void run(TaskFn fn, void* ctx, int n);
 };
 
 Pool& pool() {
@@ -224,25 +223,6 @@ int Pool::configure(int n) {
     const int got = static_cast<int>(workers.size()) + 1;
     size.store(got, std::memory_order_relaxed);
     return got;
-}
-
-void Pool::run(TaskFn fn, void* ctx, int n) {
-    done.store(0, std::memory_order_relaxed);
-    for (int w = 1; w < n; ++w) {
-        Slot& s = slots[w - 1];
-        s.fn = fn;
-        s.ctx = ctx;
-        s.n = n;
-        s.seq.fetch_add(1, std::memory_order_seq_cst);
-        wake_sleepers(s.seq, s.sleepers);
-    }
-    fn(ctx, 0, n);
-    const uint32_t target = static_cast<uint32_t>(n - 1);
-    for (;;) {
-        const uint32_t d = done.load(std::memory_order_acquire);
-        if (d == target) break;
-        wait_round(done, d, done_sleepers);
-    }
 }
 
 // OpenBLAS single-threaded from the moment jrnn is loaded (see pool.h).
@@ -319,7 +299,23 @@ void Team::run(TaskFn fn, void* ctx) {
         fn(ctx, 0, 1);
         return;
     }
-    pool().run(fn, ctx, size_);
+    Pool& p = pool();
+    p.done.store(0, std::memory_order_relaxed);
+    for (int w = 1; w < size_; ++w) {
+        Slot& s = p.slots[w - 1];
+        s.fn = fn;
+        s.ctx = ctx;
+        s.n = size_;
+        s.seq.fetch_add(1, std::memory_order_seq_cst);
+        wake_sleepers(s.seq, s.sleepers);
+    }
+    fn(ctx, 0, size_);
+    const uint32_t target = static_cast<uint32_t>(size_ - 1);
+    for (;;) {
+        const uint32_t d = p.done.load(std::memory_order_acquire);
+        if (d == target) break;
+        wait_round(p.done, d, p.done_sleepers);
+    }
 }
 
 }  // namespace jrnn
