@@ -3,14 +3,18 @@ package io.jrnn.flink;
 import java.util.Arrays;
 import java.util.Objects;
 
+import org.apache.flink.api.common.typeinfo.TypeInfo;
+
 /**
  * One input event of a keyed sequence: the key (a user, device, session), its position {@code seq} in that key's
  * sequence (carried through to the output, so a sink can recognise a replayed output), and the model's input at
  * this step: {@code features} ({@code input_size} floats) for a model reading float features, or the token
  * {@code id} for a model that starts with an embedding.
  *
- * <p>A Flink POJO (public fields, no-argument constructor). Not thread-safe; Flink hands each object to one operator.
+ * <p>Public fields and a no-argument constructor; Flink (de)serializes it with {@link EventSerializer}. Not
+ * thread-safe; Flink hands each object to one operator.
  */
+@TypeInfo(EventSerializer.Factory.class)
 public class Event {
     public String key;
     public long seq;

@@ -3,12 +3,16 @@ package io.jrnn.flink;
 import java.util.Arrays;
 import java.util.Objects;
 
+import org.apache.flink.api.common.typeinfo.TypeInfo;
+
 /**
  * The model's output for one {@link Event}: its key and {@code seq}, and the head's output after that key's state
  * advanced by the event ({@code output_size} floats, e.g. an anomaly probability or next-event scores).
  *
- * <p>A Flink POJO (public fields, no-argument constructor). Not thread-safe.
+ * <p>Public fields and a no-argument constructor; Flink (de)serializes it with {@link ScoredSerializer}. Not
+ * thread-safe.
  */
+@TypeInfo(ScoredSerializer.Factory.class)
 public class Scored {
     public String key;
     public long seq;
