@@ -24,6 +24,8 @@ enum class Format : int32_t {
 // N is zero-padded to n_pad, K to k_pad with zeros (they add nothing). Every panel starts 64-byte aligned.
 constexpr int kPanel = 16;
 
+struct RowQuant;  // core/quant.h: one row's uint8 quantization
+
 struct Packed {
     Format format = Format::kF32;
     int n = 0;                   // rows (outputs)
@@ -122,6 +124,21 @@ struct KernelTable {
     // product count times.
     void (*gemm_packed_lowp_multi)(const Packed* w, int count, int B, const float* x, int64_t ldx, float* y,
                                    int64_t y_step, int64_t ldy, bool accumulate);
+
+    // ---- the s8 product's input prepared by a team (layers/recurrent.cpp): each thread quantizes its own columns
+    // of the rows once for every thread's products, with gemm_packed_s8_u8's quantization (SPEC §1.5).
+    // lo[b] = min(0, min of the finite x[b, j0:j1)), hi[b] = max(0, max of them), finite[b] = all of them finite.
+    void (*row_range_cols_f32)(int B, const float* x, int64_t ldx, int j0, int j1, float* lo, float* hi,
+                               uint8_t* finite);
+    // out[b, j] = quant_u8(x[b, j], q[b]) for j0 <= j < j1 (out's row stride ldo bytes).
+    void (*quantize_cols_u8)(int B, const float* x, int64_t ldx, int j0, int j1, const RowQuant* q, uint8_t* out,
+                             int64_t ldo);
+    // gemm_packed_lowp_multi's s8 product from rows quantized already: xq[B, w.k_pad] (row stride ldxq bytes, a
+    // multiple of 4; bytes past w.k meet zero weights), q[b] and finite[b] as gemm_packed_s8_u8 finds them. The
+    // bits of gemm_packed_s8_u8 on the rows xq came from.
+    void (*gemm_packed_s8_prepared)(const Packed* w, int count, int B, const uint8_t* xq, int64_t ldxq,
+                                    const RowQuant* q, const uint8_t* finite, float* y, int64_t y_step, int64_t ldy,
+                                    bool accumulate);
 
     // The fused per-step cell passes. gx[B, G*H] (row stride ldgx) holds W_ih x + biases for this step,
     // gh[B, G*H] (row stride ldgh) holds W_hh h_{t-1}. active[B] (nullptr = all rows): rows with 0 are

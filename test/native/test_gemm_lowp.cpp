@@ -18,6 +18,7 @@
 #include "avx2/kernels_avx2.h"
 #include "avx512/kernels_avx512.h"
 #include "check.h"
+#include "core/quant.h"
 #include "kernels.h"
 #include "ref/kernels_ref.h"
 
@@ -272,6 +273,89 @@ void check_multi(Format f, std::mt19937& rng) {
                 }
 }
 
+// The s8 product's input prepared column by column, as a team does (row_range_cols_f32 and quantize_cols_u8 on
+// parts of each row, the ranges combined, then gemm_packed_s8_prepared), on every supported table: the same bytes
+// as the ref table's passes and the bits of the ref's gemm_packed_s8_u8 on the float rows (NaN for rows holding NaN
+// or inf). Parts end anywhere (inside a vector too), some are empty.
+void check_prepared(std::mt19937& rng) {
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const jrnn::KernelTable& ref = jrnn::ref::kTable;
+    for (const jrnn::Isa* isa : jrnn_test::supported_isas()) {
+        const jrnn::KernelTable& t = *isa->table;
+        for (int K : {1, 3, 17, 33, 64, 300})
+            for (int B : {1, 3, 17, 33})
+                for (int parts : {1, 2, 3}) {
+                    const int count = (K + B + parts) % 2 ? 4 : 1, Hpad = 32, units = 17;
+                    std::vector<float> w(static_cast<size_t>(count) * Hpad * K);
+                    const int64_t ldx = K + 3;
+                    std::vector<float> x(static_cast<size_t>(B) * ldx);
+                    for (auto& v : w) v = u(rng);
+                    for (auto& v : x) v = 2.5f * u(rng);
+                    if (B > 1) x[1 * ldx + K - 1] = (K % 2) ? nan : std::numeric_limits<float>::infinity();
+                    if (B > 2)
+                        for (int k = 0; k < K; ++k) x[2 * ldx + k] = 0.5f + 0.25f * u(rng);  // positive only: lo = 0
+                    jrnn::Packed p;
+                    if (!CHECK(jrnn::pack_rows(w.data(), count * Hpad, K, K, &p, Format::kS8), "pack")) continue;
+                    std::vector<jrnn::Packed> slices;
+                    for (int g = 0; g < count; ++g) slices.push_back(p.slice_rows(g * Hpad, units));
+                    // part boundaries: random, sorted (empty parts allowed)
+                    std::vector<int> cut{0, K};
+                    for (int i = 1; i < parts; ++i) cut.push_back(static_cast<int>(rng() % (K + 1)));
+                    std::sort(cut.begin(), cut.end());
+                    const int64_t ldq = p.k_pad + 8;
+                    std::vector<uint8_t> xq(static_cast<size_t>(B) * ldq, 0), xq_ref(xq.size(), 0);
+                    std::vector<jrnn::RowQuant> q(B);
+                    std::vector<uint8_t> fin(B);
+                    int range_diff = 0;
+                    for (int pass = 0; pass < 2; ++pass) {  // the table's passes, then the ref's
+                        const jrnn::KernelTable* k = pass == 0 ? &t : &ref;
+                        std::vector<float> lo(static_cast<size_t>(parts) * B), hi(lo.size());
+                        std::vector<uint8_t> f(lo.size());
+                        for (int i = 0; i < parts; ++i)
+                            k->row_range_cols_f32(B, x.data(), ldx, cut[i], cut[i + 1], lo.data() + i * B,
+                                                  hi.data() + i * B, f.data() + i * B);
+                        for (int b = 0; b < B; ++b) {
+                            float l = 0.0f, h = 0.0f;
+                            bool fb = true;
+                            for (int i = 0; i < parts; ++i) {
+                                l = std::min(l, lo[i * B + b]);
+                                h = std::max(h, hi[i * B + b]);
+                                fb = fb && f[i * B + b];
+                            }
+                            const jrnn::RowQuant rq = jrnn::row_quant(l, h);
+                            if (pass == 0) q[b] = rq, fin[b] = fb;
+                            else range_diff += !(same_bits(rq.sx, q[b].sx) && rq.zp == q[b].zp && fb == fin[b]);
+                        }
+                        for (int i = 0; i < parts; ++i)
+                            k->quantize_cols_u8(B, x.data(), ldx, cut[i], cut[i + 1], q.data(),
+                                                (pass == 0 ? xq : xq_ref).data(), ldq);
+                    }
+                    int byte_diff = 0;
+                    for (int b = 0; b < B; ++b)
+                        if (fin[b]) byte_diff += std::memcmp(xq.data() + b * ldq, xq_ref.data() + b * ldq, K) != 0;
+                    const int64_t ldy = count * 20 + 1, y_step = 20;
+                    std::vector<float> y0(static_cast<size_t>(B) * ldy);
+                    for (auto& v : y0) v = u(rng);
+                    for (bool acc : {false, true}) {
+                        std::vector<float> got(y0), want(y0);
+                        t.gemm_packed_s8_prepared(slices.data(), count, B, xq.data(), ldq, q.data(), fin.data(),
+                                                  got.data(), y_step, ldy, acc);
+                        for (int g = 0; g < count; ++g)
+                            jrnn::ref::gemm_packed_s8_u8(slices[g], B, x.data(), ldx, want.data() + g * y_step, ldy, acc);
+                        int diff = 0;
+                        for (size_t i = 0; i < got.size(); ++i)
+                            diff += !(same_bits(got[i], want[i]) || (std::isnan(got[i]) && std::isnan(want[i])));
+                        CHECK(diff == 0 && range_diff == 0 && byte_diff == 0,
+                              "%s s8 prepared K=%d B=%d parts=%d count=%d acc=%d: %d outputs differ from the ref's "
+                              "product, %d rows' parameters and %d rows' bytes from the ref's passes",
+                              isa->name, K, B, parts, count, acc, diff, range_diff, byte_diff);
+                    }
+                    jrnn::free_packed(&p);
+                }
+    }
+}
+
 }  // namespace
 
 int main() {
@@ -301,6 +385,7 @@ int main() {
             ++cases;
         }
         check_multi(f, rng);
+        if (f == Format::kS8) check_prepared(rng);
         if (f == Format::kBF16) std::printf("bf16: %d shapes on every route; vdpbf16ps max |y - ref| / S = %.3g\n", cases, worst_dp);
         else std::printf("s8: %d shapes on every route, all bit-identical to the ref\n", cases);
     }

@@ -213,10 +213,14 @@ RefOut reference(const Case& k) {
 
 // ---- the library ----
 
-jrnn_rnn* build(const Case& k) {
+jrnn_rnn* build(const Case& k, int precision = JRNN_PRECISION_FP32) {
     const Config& c = k.cfg;
     jrnn_rnn* r = jrnn_rnn_create(c.cell, c.flags, c.L, c.D, c.I, c.H, c.P);
     if (!r) return nullptr;
+    if (jrnn_rnn_set_precision(r, precision) != JRNN_OK) {
+        jrnn_rnn_destroy(r);
+        return nullptr;
+    }
     for (int l = 0; l < c.L; ++l)
         for (int d = 0; d < c.D; ++d) {
             const LayerWeights& w = k.w[l * c.D + d];
@@ -367,6 +371,36 @@ void check_default_threshold() {
     jrnn::set_min_parallel_work(saved);
 }
 
+// Reduced-precision weights on teams of 1, 2 and 3 threads with every split forced, from batch 16 (where an INT8
+// team quantizes h once a step, each thread its columns): the same bits whatever the team.
+void check_reduced_precision_teams() {
+    int ran = 0;
+    for (unsigned seed = 9001; seed <= 9024; ++seed) {
+        Case k = random_case(seed, 257, true);
+        if (k.B < 16) continue;
+        for (int precision : {JRNN_PRECISION_BF16, JRNN_PRECISION_INT8}) {
+            char name[160];
+            describe(k, name, sizeof(name));
+            jrnn_rnn* r = build(k, precision);
+            if (!CHECK(r != nullptr, "%s precision %d: create/set_weights failed", name, precision)) continue;
+            Out first;
+            for (int n : {1, 2, 3}) {
+                jrnn::set_threads(n);
+                const Out o = forward(r, k);
+                if (!CHECK(o.rc == JRNN_OK, "%s precision %d threads %d: forward returned %d", name, precision, n, o.rc))
+                    continue;
+                if (n == 1) first = o;
+                else
+                    CHECK(same_bits(o.y, first.y) && same_bits(o.hn, first.hn) && same_bits(o.cn, first.cn),
+                          "%s precision %d threads %d: not bit-identical to 1 thread", name, precision, n);
+            }
+            ++ran;
+            jrnn_rnn_destroy(r);
+        }
+    }
+    CHECK(ran >= 4, "only %d reduced-precision cases from batch 16", ran);
+}
+
 }  // namespace
 
 int main() {
@@ -379,6 +413,7 @@ int main() {
     }
     check_default_threshold();
     check_concurrent();
+    check_reduced_precision_teams();
     jrnn::set_threads(0);
     std::printf("%d random cases x threads {1,2,3}: max error %.3g (tolerance %.1g) [%s]; %d runs split only the "
                 "input products\n", cases, g_worst, kTol, jrnn_isa_name(jrnn_isa()),

@@ -190,6 +190,29 @@ JRNN_AVX2 void s8_madd_panel_fn(const int8_t* panel, int k_pad, const uint8_t* x
     s8_madd_panel(panel, k_pad, xq, r0_7, r8_15);
 }
 
+// The product against count matrices from quantized rows xq (row stride ldxq bytes).
+template <bool Vnni>
+JRNN_AVX2 void s8_prepared(const Packed* ws, int count, int B, const uint8_t* xq, int64_t ldxq, const RowQuant* q,
+                           const uint8_t* fin, float* y, int64_t y_step, int64_t ldy, bool accumulate) {
+    for (int g = 0; g < count; ++g) {
+        const Packed& w = ws[g];
+        const int kp = w.k_pad;
+        float* yg = y + g * y_step;
+        const int panels = w.n_pad / kPanel;
+        for (int p = 0; p < panels; ++p) {
+            const int ncols = w.n - p * kPanel < kPanel ? w.n - p * kPanel : kPanel;
+            const int8_t* panel = w.s8 + static_cast<int64_t>(p) * kPanel * kp;
+            for (int b = 0; b < B; ++b) {
+                __m256i s0, s1;
+                if constexpr (Vnni) s8_vnni_panel(panel, kp, xq + b * ldxq, s0, s1);
+                else s8_madd_panel_fn(panel, kp, xq + b * ldxq, s0, s1);
+                dequant_store(s0, s1, q[b], fin[b], w.scale + p * kPanel, w.row_sum + p * kPanel,
+                              yg + b * ldy + p * kPanel, ncols, accumulate);
+            }
+        }
+    }
+}
+
 template <bool Vnni>
 JRNN_AVX2 void s8_product(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy, bool accumulate) {
     const int kp = w.k_pad;
@@ -197,18 +220,13 @@ JRNN_AVX2 void s8_product(const Packed& w, int B, const float* x, int64_t ldx, f
     RowQuant* q = scratch(t_quant, static_cast<size_t>(B));
     uint8_t* fin = scratch(t_finite, static_cast<size_t>(B));
     quantize_rows(B, x, ldx, w.k, kp, xq, q, fin);
-    const int panels = w.n_pad / kPanel;
-    for (int p = 0; p < panels; ++p) {
-        const int ncols = w.n - p * kPanel < kPanel ? w.n - p * kPanel : kPanel;
-        const int8_t* panel = w.s8 + static_cast<int64_t>(p) * kPanel * kp;
-        for (int b = 0; b < B; ++b) {
-            __m256i s0, s1;
-            if constexpr (Vnni) s8_vnni_panel(panel, kp, xq + static_cast<int64_t>(b) * kp, s0, s1);
-            else s8_madd_panel_fn(panel, kp, xq + static_cast<int64_t>(b) * kp, s0, s1);
-            dequant_store(s0, s1, q[b], fin[b], w.scale + p * kPanel, w.row_sum + p * kPanel, y + b * ldy + p * kPanel,
-                          ncols, accumulate);
-        }
-    }
+    s8_prepared<Vnni>(&w, 1, B, xq, kp, q, fin, y, 0, ldy, accumulate);
+}
+
+JRNN_AVX2_VNNI void s8_prepared_vnni(const Packed* w, int count, int B, const uint8_t* xq, int64_t ldxq,
+                                     const RowQuant* q, const uint8_t* fin, float* y, int64_t y_step, int64_t ldy,
+                                     bool accumulate) {
+    s8_prepared<true>(w, count, B, xq, ldxq, q, fin, y, y_step, ldy, accumulate);
 }
 
 }  // namespace
@@ -218,6 +236,14 @@ JRNN_AVX2 void gemm_packed_s8_u8(const Packed& w, int B, const float* x, int64_t
     static const bool vnni = cpu_has_avx_vnni();
     if (vnni) gemm_packed_s8_u8_vnni(w, B, x, ldx, y, ldy, accumulate);
     else gemm_packed_s8_u8_madd(w, B, x, ldx, y, ldy, accumulate);
+}
+
+JRNN_AVX2 void gemm_packed_s8_prepared(const Packed* w, int count, int B, const uint8_t* xq, int64_t ldxq,
+                                      const RowQuant* q, const uint8_t* finite, float* y, int64_t y_step, int64_t ldy,
+                                      bool accumulate) {
+    static const bool vnni = cpu_has_avx_vnni();
+    if (vnni) s8_prepared_vnni(w, count, B, xq, ldxq, q, finite, y, y_step, ldy, accumulate);
+    else s8_prepared<false>(w, count, B, xq, ldxq, q, finite, y, y_step, ldy, accumulate);
 }
 
 JRNN_AVX2_VNNI void gemm_packed_s8_u8_vnni(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,

@@ -28,6 +28,9 @@ __attribute__((target("avx2,fma,avxvnni"))) void gemm_packed_s8_u8_vnni(const Pa
                                                                        bool accumulate);
 JRNN_AVX2 void gemm_packed_s8_u8_madd(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
                                       bool accumulate);
+JRNN_AVX2 void gemm_packed_s8_prepared(const Packed* w, int count, int B, const uint8_t* xq, int64_t ldxq,
+                                      const RowQuant* q, const uint8_t* finite, float* y, int64_t y_step, int64_t ldy,
+                                      bool accumulate);
 JRNN_AVX2 void lstm_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh, float* c,
                              float* h, const uint8_t* active, bool sigmoid_candidate);
 JRNN_AVX2 void gru_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh,

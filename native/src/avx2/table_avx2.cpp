@@ -1,5 +1,6 @@
 // The AVX2/FMA kernel table; the ISA registry (core/isa.cpp) selects it only where cpu_has_avx2_fma().
 #include "avx2/kernels_avx2.h"
+#include "ref/kernels_ref.h"
 
 namespace jrnn::avx2 {
 
@@ -12,6 +13,10 @@ const KernelTable kTable = {
     .gemm_packed_bf16_f32 = gemm_packed_bf16_f32,
     .gemm_packed_s8_u8 = gemm_packed_s8_u8,
     .gemm_packed_lowp_multi = nullptr,  // the single products one by one
+    // AVX2's own quantization is the scalar one (gemm_lowp_avx2.cpp), so the column passes are too
+    .row_range_cols_f32 = ref::row_range_cols_f32,
+    .quantize_cols_u8 = ref::quantize_cols_u8,
+    .gemm_packed_s8_prepared = gemm_packed_s8_prepared,
     .lstm_cell_f32 = lstm_cell_f32,
     .gru_cell_f32 = gru_cell_f32,
     .gru_gates_f32 = gru_gates_f32,

@@ -328,6 +328,21 @@ JRNN_AVX512_BF16 void bf16_dp_multi(const Packed* w, int count, int B, const flo
     bf16_product<Bf16Dp>(w, count, B, x, ldx, y, y_step, ldy, accumulate);
 }
 
+// vpdpbusd against each of the count matrices from quantized rows xq (row stride ldxq bytes, a multiple of 4).
+JRNN_AVX512_VNNI void s8_vnni_prepared(const Packed* ws, int count, int B, const uint8_t* xq, int64_t ldxq,
+                                       const RowQuant* q, const uint8_t* fin, float* y, int64_t y_step, int64_t ldy,
+                                       bool accumulate) {
+    const int kp = ws[0].k_pad;
+    const uint32_t* xw = reinterpret_cast<const uint32_t*>(xq);
+    const int64_t ldw = ldxq / 4;
+    for_each_block(ws, count, B, y, y_step, [&](const Packed& w, int p0, int np, int nl, int b, int rows, float* yg)
+                                                JRNN_AVX512 {
+        dispatch_block<S8Vnni>(rows, np, w.s8 + static_cast<int64_t>(p0) * kPanel * kp, kp, w.scale + p0 * kPanel,
+                               w.row_sum + p0 * kPanel, xw + b * ldw, ldw, q + b, fin + b, yg + b * ldy + p0 * kPanel,
+                               ldy, nl, accumulate);
+    });
+}
+
 // The rows of x quantized once, then vpdpbusd against each of the count matrices.
 JRNN_AVX512_VNNI void s8_vnni_product(const Packed* ws, int count, int B, const float* x, int64_t ldx, float* y,
                                       int64_t y_step, int64_t ldy, bool accumulate) {
@@ -336,14 +351,7 @@ JRNN_AVX512_VNNI void s8_vnni_product(const Packed* ws, int count, int B, const 
     RowQuant* q = scratch(t_quant, static_cast<size_t>(B));
     uint8_t* fin = scratch(t_finite, static_cast<size_t>(B));
     quantize_rows_u8(B, x, ldx, ws[0].k, kp, xq, q, fin);
-    const uint32_t* xw = reinterpret_cast<const uint32_t*>(xq);
-    for_each_block(ws, count, B, y, y_step, [&](const Packed& w, int p0, int np, int nl, int b, int rows, float* yg)
-                                                JRNN_AVX512 {
-        dispatch_block<S8Vnni>(rows, np, w.s8 + static_cast<int64_t>(p0) * kPanel * kp, kp, w.scale + p0 * kPanel,
-                               w.row_sum + p0 * kPanel, xw + static_cast<int64_t>(b) * kp / 4,
-                               static_cast<int64_t>(kp / 4), q + b, fin + b, yg + b * ldy + p0 * kPanel, ldy, nl,
-                               accumulate);
-    });
+    s8_vnni_prepared(ws, count, B, xq, kp, q, fin, y, y_step, ldy, accumulate);
 }
 
 }  // namespace
@@ -394,6 +402,56 @@ JRNN_AVX512 void gemm_packed_lowp_multi(const Packed* w, int count, int B, const
     } else {
         for (int g = 0; g < count; ++g) avx2::gemm_packed_s8_u8(w[g], B, x, ldx, y + g * y_step, ldy, accumulate);
     }
+}
+
+// ---- the s8 input prepared by a team, column by column (see kernels.h) ----
+
+JRNN_AVX512 void row_range_cols_f32(int B, const float* x, int64_t ldx, int j0, int j1, float* lo, float* hi,
+                                    uint8_t* finite) {
+    for (int b = 0; b < B; ++b) {
+        const float* xb = x + b * ldx;
+        __m512 l = _mm512_setzero_ps(), h = _mm512_setzero_ps();
+        __mmask16 bad = 0;
+        for (int j = j0; j < j1; j += 16) {
+            const __mmask16 m = mask_first_avx512(j1 - j < 16 ? j1 - j : 16);
+            const __m512 v = _mm512_maskz_loadu_ps(m, xb + j);
+            const __mmask16 nf = _mm512_mask_fpclass_ps_mask(m, v, 0x99);  // QNaN, +inf, -inf, SNaN
+            bad |= nf;
+            l = _mm512_mask_min_ps(l, m & ~nf, v, l);
+            h = _mm512_mask_max_ps(h, m & ~nf, v, h);
+        }
+        lo[b] = _mm512_reduce_min_ps(l);
+        hi[b] = _mm512_reduce_max_ps(h);
+        finite[b] = bad == 0;
+    }
+}
+
+JRNN_AVX512 void quantize_cols_u8(int B, const float* x, int64_t ldx, int j0, int j1, const RowQuant* q, uint8_t* out,
+                                  int64_t ldo) {
+    for (int b = 0; b < B; ++b) {
+        const float* xb = x + b * ldx;
+        uint8_t* ob = out + b * ldo;
+        const __m512 inv = _mm512_set1_ps(q[b].inv);
+        const __m512i zp = _mm512_set1_epi32(q[b].zp);
+        int j = j0;
+        for (; j + 16 <= j1; j += 16)
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(ob + j), quant16(_mm512_loadu_ps(xb + j), inv, zp));
+        if (j < j1) {
+            const __mmask16 m = mask_first_avx512(j1 - j);
+            _mm_mask_storeu_epi8(ob + j, m, quant16(_mm512_maskz_loadu_ps(m, xb + j), inv, zp));
+        }
+    }
+}
+
+// vpdpbusd where the CPU has AVX512_VNNI (also where it has AMX: the int32 sums are exact on every route, so the
+// bits are the same), else the AVX2 kernel.
+JRNN_AVX512 void gemm_packed_s8_prepared(const Packed* w, int count, int B, const uint8_t* xq, int64_t ldxq,
+                                         const RowQuant* q, const uint8_t* finite, float* y, int64_t y_step,
+                                         int64_t ldy, bool accumulate) {
+    if (count <= 0 || B <= 0) return;
+    static const bool vnni = cpu_has_avx512_vnni();
+    if (vnni) s8_vnni_prepared(w, count, B, xq, ldxq, q, finite, y, y_step, ldy, accumulate);
+    else avx2::gemm_packed_s8_prepared(w, count, B, xq, ldxq, q, finite, y, y_step, ldy, accumulate);
 }
 
 }  // namespace jrnn::avx512

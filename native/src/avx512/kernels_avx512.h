@@ -54,6 +54,14 @@ JRNN_AMX void gemm_packed_s8_u8_amx(const Packed& w, int B, const float* x, int6
 // The same against count matrices of one format and k, the rows of x prepared once (gemm_packed_lowp_multi).
 JRNN_AMX void gemm_packed_amx_multi(const Packed* w, int count, int B, const float* x, int64_t ldx, float* y,
                                     int64_t y_step, int64_t ldy, bool accumulate);
+// The s8 product's input prepared by a team column by column, and the product from it (kernels.h).
+JRNN_AVX512 void row_range_cols_f32(int B, const float* x, int64_t ldx, int j0, int j1, float* lo, float* hi,
+                                    uint8_t* finite);
+JRNN_AVX512 void quantize_cols_u8(int B, const float* x, int64_t ldx, int j0, int j1, const RowQuant* q, uint8_t* out,
+                                  int64_t ldo);
+JRNN_AVX512 void gemm_packed_s8_prepared(const Packed* w, int count, int B, const uint8_t* xq, int64_t ldxq,
+                                         const RowQuant* q, const uint8_t* finite, float* y, int64_t y_step,
+                                         int64_t ldy, bool accumulate);
 // The input rows of a reduced-precision product, prepared as the ref kernels do element by element:
 // out[r][0:k_pad) = bf16 of x[r][0:K), zeros past K (32-bit word i holds elements 2i, low half, and 2i+1);
 JRNN_AVX512 void round_rows_bf16(int B, const float* x, int64_t ldx, int K, int k_pad, uint16_t* out);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/pool.h"
+#include "core/quant.h"
 #include "jrnn/jrnn.h"
 #include "kernels.h"
 
@@ -122,6 +123,12 @@ struct DirBuffers {
     float* hproj;  // [B, P]
     float* z;      // [B, H] GRU reset-before update gate
     float* rh;     // [B, H] GRU reset-before r*h
+    // INT8 on a team from batch 16 (run_direction in recurrent.cpp): h_{t-1} quantized once for every thread.
+    uint8_t* hq;            // [B, ldhq] its uint8 rows, each thread writing its columns o
+    float* range;           // [3, team, B] each thread's lo, hi and (as bytes) finite of its columns of h_t
+    int64_t ldhq;           // W_hh's k_pad
+    const RowQuant* hq_q;   // this thread's copy of hq's row parameters; nullptr: the products quantize h themselves
+    const uint8_t* hq_fin;  // and whether each row of h was finite
 };
 
 // A thread's share of a step: its hidden units u (all gates), its output columns o (= u without a projection)

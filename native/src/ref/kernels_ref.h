@@ -15,6 +15,11 @@ void gemm_packed_f32(const Packed& w, int B, const float* x, int64_t ldx, float*
 void gemm_packed_bf16_f32(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy,
                           bool accumulate);
 void gemm_packed_s8_u8(const Packed& w, int B, const float* x, int64_t ldx, float* y, int64_t ldy, bool accumulate);
+void row_range_cols_f32(int B, const float* x, int64_t ldx, int j0, int j1, float* lo, float* hi, uint8_t* finite);
+void quantize_cols_u8(int B, const float* x, int64_t ldx, int j0, int j1, const RowQuant* q, uint8_t* out,
+                      int64_t ldo);
+void gemm_packed_s8_prepared(const Packed* w, int count, int B, const uint8_t* xq, int64_t ldxq, const RowQuant* q,
+                             const uint8_t* finite, float* y, int64_t y_step, int64_t ldy, bool accumulate);
 void lstm_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh, float* c, float* h,
                    const uint8_t* active, bool sigmoid_candidate);
 void gru_cell_f32(int B, int H, const float* gx, int64_t ldgx, const float* gh, int64_t ldgh, const float* b_hn,
