@@ -250,6 +250,8 @@ void test_flow(const Config& c) {
         int n;
         int32_t parents[K], tokens[K];
     };
+    // rows sharing a parent ({0, 0, 0}, {1, 1}, {1, 0, 0}): the decoder attends once for them (Bahdanau), the blocks
+    // below once per row
     const Step steps[] = {{1, {0}, {1}},          {3, {0, 0, 0}, {2, 5, 7}}, {3, {0, 1, 2}, {3, 3, 4}},
                           {3, {2, 0, 1}, {9, 6, 2}}, {2, {1, 1}, {10, 0}},     {3, {1, 0, 0}, {4, 5, 6}},
                           {1, {2}, {8}}};

@@ -3,6 +3,7 @@ package io.jrnn;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 
+import java.util.Arrays;
 import java.util.List;
 
 import io.jrnn.decode.Decoding;
@@ -27,8 +28,13 @@ final class DecoderSession implements StepScorer, AutoCloseable {
     private final int maxRows, S, V;
     private final int[] lengths;  // of each sentence's source
     private final boolean attends;
-    private final IntPointer parents, tokens; // views into the session's ids: parents, tokens [maxRows]
+    // views into the session's ids: parents [maxRows], then tokens [maxRows]
+    private final IntPointer parentsAndTokens, tokens;
     private final FloatPointer logProbs, alpha;
+    // A step's parents and tokens as they go native, and its attention weights as they come back: one JNI copy each
+    // way a step instead of one per row (each copy is a JNI transition with a critical section)
+    private final int[] rowIds;
+    private final float[] alphaRows;
     private int rows = 1;
 
     /** One sentence, up to {@code maxRows} hypotheses. */
@@ -71,7 +77,7 @@ final class DecoderSession implements StepScorer, AutoCloseable {
             IntPointer lens = new IntPointer(ids).position(idsEnd + 2L * maxRows);
             lens.put(lengths, 0, N);
             check(JrnnNative.jrnn_s2s_start_batch(m, s, ids.position(0), lens, N), "encoder");
-            this.parents = new IntPointer(ids).position(idsEnd);
+            this.parentsAndTokens = new IntPointer(ids).position(idsEnd);
             this.tokens = new IntPointer(ids).position(idsEnd + maxRows);
             this.logProbs = JrnnNative.jrnn_s2s_log_probs(s);
             this.alpha = attends ? JrnnNative.jrnn_s2s_attention(s) : null;
@@ -80,6 +86,8 @@ final class DecoderSession implements StepScorer, AutoCloseable {
             throw e;
         }
         this.rows = N;
+        this.rowIds = new int[2 * maxRows];
+        this.alphaRows = attends ? new float[maxRows * S] : null;
     }
 
     @Override
@@ -104,18 +112,21 @@ final class DecoderSession implements StepScorer, AutoCloseable {
                         + tokens[j]);
             }
         }
-        this.parents.put(parents, 0, n);
-        this.tokens.put(tokens, 0, n);
-        check(JrnnNative.jrnn_s2s_step(m, s, n, this.parents, this.tokens), "decoder step");
+        System.arraycopy(parents, 0, rowIds, 0, n);
+        System.arraycopy(tokens, 0, rowIds, maxRows, n);
+        parentsAndTokens.put(rowIds, 0, maxRows + n);
+        check(JrnnNative.jrnn_s2s_step(m, s, n, parentsAndTokens, this.tokens), "decoder step");
         rows = n;
         this.logProbs.position(0).get(logProbs, 0, n * V);
         if (attention != null && attends) {
-            for (int j = 0; j < n; j++) {
-                float[] row = new float[S];
-                alpha.position((long) j * S).get(row, 0, S);
-                attention[j] = row;
-            }
+            fetchAttention(n);
+            for (int j = 0; j < n; j++) attention[j] = Arrays.copyOfRange(alphaRows, j * S, (j + 1) * S);
         }
+    }
+
+    // The attention weights of the step's n rows, row j's at [j * S, ...) of alphaRows (the session's layout).
+    private void fetchAttention(int n) {
+        alpha.position(0).get(alphaRows, 0, n * S);
     }
 
     /**
@@ -153,6 +164,7 @@ final class DecoderSession implements StepScorer, AutoCloseable {
             }
             if (n == 0) return;
             advance(p, t, n, logp, null);
+            if (attends) fetchAttention(n);
             for (int i = 0; i < N; i++) {
                 if (done[i]) continue;
                 Decoding<?> d = ds.get(i);
@@ -160,10 +172,8 @@ final class DecoderSession implements StepScorer, AutoCloseable {
                 float[][] attention = null;
                 if (attends) {
                     attention = new float[r][];
-                    for (int j = 0; j < r; j++) {
-                        float[] row = new float[lengths[i]];
-                        alpha.position((long) base[i] * S + (long) j * lengths[i]).get(row, 0, lengths[i]);
-                        attention[j] = row;
+                    for (int j = 0, at = base[i] * S; j < r; j++, at += lengths[i]) {
+                        attention[j] = Arrays.copyOfRange(alphaRows, at, at + lengths[i]);
                     }
                 }
                 done[i] = d.accept(logp, base[i] * V, attention);

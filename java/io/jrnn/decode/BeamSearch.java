@@ -25,7 +25,26 @@ import java.util.List;
 public final class BeamSearch {
     private BeamSearch() {}
 
-    private record Live(int[] tokens, double score, List<float[]> attention) {}
+    /**
+     * A hypothesis as the last step that made it: its token and attention row and the step before (null for the
+     * first token). A step extends a hypothesis in O(1) instead of copying its tokens and attention rows, which
+     * grew with its length; the arrays are made once, when it finishes.
+     */
+    private record Live(Live parent, int token, float[] attention, int length, double score) {
+        static final Live EMPTY = new Live(null, -1, null, 0, 0.0);
+
+        int[] tokens() {
+            int[] t = new int[length];
+            for (Live l = this; l.length > 0; l = l.parent) t[l.length - 1] = l.token;
+            return t;
+        }
+
+        float[][] attentionRows() {
+            float[][] a = new float[length][];
+            for (Live l = this; l.length > 0; l = l.parent) a[l.length - 1] = l.attention;
+            return a;
+        }
+    }
 
     public static List<Hypothesis> decode(StepScorer scorer, int startId, int endId, int[] banned, int beamSize,
                                           int maxLen, double lengthPenalty) {
@@ -74,7 +93,7 @@ public final class BeamSearch {
             this.keptTok = new int[beamSize];
             this.keptVal = new double[beamSize];
             this.tokens = new int[] {startId};
-            live.add(new Live(new int[0], 0.0, new ArrayList<>()));
+            live.add(Live.EMPTY);
         }
 
         @Override
@@ -125,24 +144,19 @@ public final class BeamSearch {
             int[] nextTokens = new int[kept];
             for (int c = 0; c < kept; c++) {
                 Live from = live.get(keptRow[c]);
-                int[] toks = Arrays.copyOf(from.tokens, from.tokens.length + 1);
-                toks[toks.length - 1] = keptTok[c];
-                List<float[]> a = from.attention;
-                if (withAttention) {
-                    a = new ArrayList<>(from.attention);
-                    a.add(attn[keptRow[c]]);
-                }
+                Live l = new Live(from, keptTok[c], withAttention ? attn[keptRow[c]] : null, from.length + 1,
+                        keptVal[c]);
                 if (keptTok[c] == endId) {
-                    finished.add(new Hypothesis(toks, keptVal[c], toArray(a, withAttention), true));
+                    finished.add(hypothesis(l, true));
                 } else {
                     nextParents[next.size()] = keptRow[c];
                     nextTokens[next.size()] = keptTok[c];
-                    next.add(new Live(toks, keptVal[c], a));
+                    next.add(l);
                 }
             }
             if (finished.size() >= beamSize || next.isEmpty()) return finish();
             if (step >= maxLen) {
-                for (Live l : next) finished.add(new Hypothesis(l.tokens, l.score, toArray(l.attention, withAttention), false));
+                for (Live l : next) finished.add(hypothesis(l, false));
                 return finish();
             }
             step++;
@@ -150,6 +164,10 @@ public final class BeamSearch {
             parents = Arrays.copyOf(nextParents, next.size());
             tokens = Arrays.copyOf(nextTokens, next.size());
             return false;
+        }
+
+        private Hypothesis hypothesis(Live l, boolean ended) {
+            return new Hypothesis(l.tokens(), l.score, withAttention ? l.attentionRows() : null, ended);
         }
 
         private boolean finish() {
@@ -171,9 +189,5 @@ public final class BeamSearch {
     private static boolean better(double a, double b) {
         if (Double.isNaN(a)) return false;
         return Double.isNaN(b) || a > b;
-    }
-
-    private static float[][] toArray(List<float[]> a, boolean withAttention) {
-        return withAttention ? a.toArray(new float[0][]) : null;
     }
 }
