@@ -181,10 +181,14 @@ CellOptions direction_options(const jrnn_rnn& r, int dir, bool defaults_only = f
     return o;
 }
 
+// The row stride of h quantized for the team (DirBuffers::hq): W_hh's padded K, as its products read whole groups
+// of k (every layer's W_hh has K = Hout).
+int64_t hq_stride(const jrnn_rnn& r) { return r.dirs[0].w_hh.p.k_pad; }
+
 // team: the threads that may share h's quantization (0: none), see run_direction.
 size_t dir_floats(const jrnn_rnn& r, size_t rows, int B, int team = 0) {
     const size_t b = static_cast<size_t>(B);
-    const size_t shared_q = team > 0 ? Workspace::rounded(b * round_up(r.Hout, 4) / 4) +
+    const size_t shared_q = team > 0 ? Workspace::rounded((b * hq_stride(r) + 3) / 4) +
                                            Workspace::rounded(3 * static_cast<size_t>(team) * b)
                                      : 0;
     return Workspace::rounded(rows * r.gh()) + Workspace::rounded(b * r.gh()) + 2 * Workspace::rounded(b * r.Hout) +
@@ -195,8 +199,8 @@ DirBuffers carve(const jrnn_rnn& r, size_t rows, int B, Workspace& ws, int team 
     const size_t b = static_cast<size_t>(B);
     DirBuffers s{};
     if (team > 0) {
-        s.ldhq = round_up(r.Hout, 4);
-        s.hq = reinterpret_cast<uint8_t*>(ws.take(b * s.ldhq / 4));
+        s.ldhq = hq_stride(r);
+        s.hq = reinterpret_cast<uint8_t*>(ws.take((b * s.ldhq + 3) / 4));
         s.range = ws.take(3 * static_cast<size_t>(team) * b);
     }
     s.gx = ws.take(rows * r.gh());
@@ -327,7 +331,7 @@ void run_direction(const ForwardCtx& f, int layer, int dir, const float* in, flo
     const bool share_q = f.share_q;
     thread_local std::vector<RowQuant> t_q;
     thread_local std::vector<uint8_t> t_fin;
-    float* lo_all = s.range;
+    float* lo_all = share_q ? s.range : nullptr;
     float* hi_all = share_q ? s.range + static_cast<int64_t>(m) * B : nullptr;
     uint8_t* fin_all = share_q ? reinterpret_cast<uint8_t*>(s.range + 2 * static_cast<int64_t>(m) * B) : nullptr;
     if (share_q) {

@@ -56,7 +56,7 @@ public final class EventSerializer extends TypeSerializerSingleton<Event> {
         StringValue.writeString(e.key, out);
         out.writeLong(e.seq);
         out.writeInt(e.id);
-        writeFloats(e.features, out);
+        FloatArrays.write(e.features, out);
     }
 
     @Override
@@ -65,7 +65,7 @@ public final class EventSerializer extends TypeSerializerSingleton<Event> {
         e.key = StringValue.readString(in);
         e.seq = in.readLong();
         e.id = in.readInt();
-        e.features = readFloats(in);
+        e.features = FloatArrays.read(in);
         return e;
     }
 
@@ -79,36 +79,12 @@ public final class EventSerializer extends TypeSerializerSingleton<Event> {
         StringValue.copyString(in, out);
         out.writeLong(in.readLong());
         out.writeInt(in.readInt());
-        copyFloats(in, out);
+        FloatArrays.copy(in, out);
     }
 
     @Override
     public TypeSerializerSnapshot<Event> snapshotConfiguration() {
         return new Snapshot();
-    }
-
-    static void writeFloats(float[] v, DataOutputView out) throws IOException {
-        if (v == null) {
-            out.writeInt(-1);
-            return;
-        }
-        out.writeInt(v.length);
-        for (float f : v) out.writeInt(Float.floatToRawIntBits(f));
-    }
-
-    static float[] readFloats(DataInputView in) throws IOException {
-        int n = in.readInt();
-        if (n < -1) throw new IOException("corrupt record: float array of length " + n);
-        if (n == -1) return null;
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = Float.intBitsToFloat(in.readInt());
-        return v;
-    }
-
-    static void copyFloats(DataInputView in, DataOutputView out) throws IOException {
-        int n = in.readInt();
-        out.writeInt(n);
-        if (n > 0) out.write(in, 4 * n);
     }
 
     /** Version 1 of the format above; no configuration. */

@@ -72,7 +72,7 @@ public final class RecurrentStateSerializer extends TypeSerializer<float[]> {
             throw new IOException("a recurrent state must hold " + stateSize + " floats, got " + v.length);
         }
         out.writeInt(v.length);
-        for (float f : v) out.writeInt(Float.floatToRawIntBits(f));
+        FloatArrays.writeElements(v, out);
     }
 
     @Override
@@ -82,9 +82,7 @@ public final class RecurrentStateSerializer extends TypeSerializer<float[]> {
             throw new IOException("stored recurrent state holds " + n + " floats, this model's state " + stateSize
                     + " (a checkpoint of another model?)");
         }
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = Float.intBitsToFloat(in.readInt());
-        return v;
+        return FloatArrays.readElements(n, in);
     }
 
     @Override
@@ -94,9 +92,7 @@ public final class RecurrentStateSerializer extends TypeSerializer<float[]> {
 
     @Override
     public void copy(DataInputView in, DataOutputView out) throws IOException {
-        int n = in.readInt();
-        out.writeInt(n);
-        out.write(in, 4 * n);
+        FloatArrays.copy(in, out);
     }
 
     @Override

@@ -50,14 +50,14 @@ public final class ScoredSerializer extends TypeSerializerSingleton<Scored> {
     public void serialize(Scored s, DataOutputView out) throws IOException {
         StringValue.writeString(s.key, out);
         out.writeLong(s.seq);
-        EventSerializer.writeFloats(s.output, out);
+        FloatArrays.write(s.output, out);
     }
 
     @Override
     public Scored deserialize(DataInputView in) throws IOException {
         String key = StringValue.readString(in);
         long seq = in.readLong();
-        return new Scored(key, seq, EventSerializer.readFloats(in));
+        return new Scored(key, seq, FloatArrays.read(in));
     }
 
     @Override
@@ -69,7 +69,7 @@ public final class ScoredSerializer extends TypeSerializerSingleton<Scored> {
     public void copy(DataInputView in, DataOutputView out) throws IOException {
         StringValue.copyString(in, out);
         out.writeLong(in.readLong());
-        EventSerializer.copyFloats(in, out);
+        FloatArrays.copy(in, out);
     }
 
     @Override
